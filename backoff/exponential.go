@@ -1,0 +1,57 @@
+package backoff
+
+import (
+	"math"
+	"math/rand/v2"
+)
+
+// Exponential is the node's default strategy, the formula of the wire
+// contract. The delay before retry k = 0, 1, 2, ... is
+//
+//	d_k = min(Max, Base · 2^k · (1 + Jitter·u_k)),   u_k uniform in [0, 1)
+//
+// The base doubles every retry, up to Jitter times the delay is added at
+// random, and the cap applies after the jitter, so no delay exceeds Max, even
+// when 2^k overflows a float64. This is the jitter form of Kubernetes'
+// wait.Backoff (d + U·J·d), except that there the cap is applied before the
+// jitter and a sleep can exceed it.
+//
+// With the defaults (Base 0.1 s, Max 2 s, Jitter 0.1) the delays lie in:
+//
+//	k      0           1           2           3           4       5...
+//	d_k    [0.1,0.11)  [0.2,0.22)  [0.4,0.44)  [0.8,0.88)  [1.6,2]  2
+//
+// Fill takes one key from its *rand.Rand and uses u_k = Stream.At(k), so the
+// k-th draw always belongs to retry k and a longer schedule extends a shorter
+// one.
+type Exponential struct {
+	Base   float64 // delay before the first retry, seconds
+	Max    float64 // cap on any delay, seconds
+	Jitter float64 // jitter fraction, 0..1
+}
+
+// Delay returns d_k for the random draw u in [0, 1). It is the formula alone,
+// so tests can check exact values.
+func (e Exponential) Delay(k int, u float64) float64 {
+	return math.Min(e.Max, math.Ldexp(e.Base, k)*(1+e.Jitter*u))
+}
+
+// Fill implements Strategy.
+func (e Exponential) Fill(dst []float64, r *rand.Rand) {
+	// Doubling d in a loop is exact (a power-of-two step) and equals
+	// math.Ldexp(Base, k) until d reaches Max; from then on every delay is
+	// capped, so d stops growing and can never overflow.
+	z := uint64(NewStream(r)) // Stream.At(k), stepped by addition
+	d := e.Base
+	for k := range dst {
+		z += golden
+		v := d * (1 + e.Jitter*mix(z))
+		if v > e.Max {
+			v = e.Max
+		}
+		dst[k] = v
+		if d < e.Max {
+			d *= 2
+		}
+	}
+}

@@ -1,0 +1,204 @@
+package backoff
+
+import (
+	"math"
+	"math/rand/v2"
+	"strings"
+	"testing"
+)
+
+func TestExponentialDelay(t *testing.T) {
+	def := Exponential{Base: 0.1, Max: 2, Jitter: 0.1}
+	tests := []struct {
+		name string
+		e    Exponential
+		k    int
+		u    float64
+		want float64
+	}{
+		{"first retry, no draw", def, 0, 0, 0.1},
+		{"first retry, top draw", def, 0, 0.5, 0.105},
+		{"doubles", def, 1, 0, 0.2},
+		{"doubles again", def, 2, 0.5, 0.42},
+		{"jitter pushes past cap", Exponential{Base: 0.1, Max: 1.7, Jitter: 0.1}, 4, 0.9, 1.7},
+		{"capped", def, 5, 0, 2},
+		{"2^k overflows float64", def, 10000, 0.99, 2},
+		{"largest k", def, math.MaxInt32, 0.5, 2},
+		{"zero jitter", Exponential{Base: 1, Max: 100, Jitter: 0}, 3, 0.99, 8},
+		{"full jitter fraction", Exponential{Base: 1, Max: 100, Jitter: 1}, 3, 0.5, 12},
+		{"base equals cap", Exponential{Base: 2, Max: 2, Jitter: 1}, 0, 0.7, 2},
+		{"smallest base", Exponential{Base: 0.001, Max: 86400, Jitter: 0}, 0, 0, 0.001},
+		{"largest cap", Exponential{Base: 0.001, Max: 86400, Jitter: 0.1}, 40, 0, 86400},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.e.Delay(tt.k, tt.u); math.Abs(got-tt.want) > 1e-12 {
+				t.Errorf("Delay(%d, %v) = %v, want %v", tt.k, tt.u, got, tt.want)
+			}
+		})
+	}
+}
+
+// Fill must agree with Delay draw for draw: Fill is the fast loop, Delay the
+// formula as the spec writes it.
+func TestExponentialFillMatchesDelay(t *testing.T) {
+	for seed := uint64(0); seed < 200; seed++ {
+		e := Exponential{Base: 0.001 + float64(seed)*0.01, Max: 5 + float64(seed), Jitter: float64(seed%11) / 10}
+		got := Schedule(e, 1200, NewRand(seed))
+		u := NewStream(NewRand(seed))
+		for k, d := range got {
+			if want := e.Delay(k, u.At(k)); d != want {
+				t.Fatalf("seed %d: Fill[%d] = %v, Delay = %v", seed, k, d, want)
+			}
+		}
+	}
+}
+
+// Every delay lies in its interval [b·2^k, b·2^k·(1+j)) clipped to the cap,
+// for many random seeds and parameters.
+func TestExponentialBounds(t *testing.T) {
+	params := NewRand(7)
+	for i := 0; i < 2000; i++ {
+		base := 0.001 + params.Float64()*10
+		e := Exponential{Base: base, Max: base + params.Float64()*86400, Jitter: params.Float64()}
+		if i%10 == 0 {
+			e.Jitter = float64(i % 20 / 10) // exact 0 and 1 too
+		}
+		n := params.IntN(200)
+		seed := params.Uint64()
+		for k, d := range Schedule(e, n, NewRand(seed)) {
+			lo := math.Min(e.Max, math.Ldexp(e.Base, k))
+			hi := math.Min(e.Max, math.Ldexp(e.Base, k)*(1+e.Jitter))
+			if d < lo || d > hi || d > e.Max || math.IsNaN(d) {
+				t.Fatalf("%+v seed %d: d_%d = %v, want in [%v, %v] and <= %v", e, seed, k, d, lo, hi, e.Max)
+			}
+		}
+	}
+}
+
+func TestScheduleReproducible(t *testing.T) {
+	e := Exponential{Base: 0.1, Max: 2, Jitter: 0.1}
+	a := Schedule(e, 50, NewRand(8130955412))
+	b := Schedule(e, 50, NewRand(8130955412))
+	c := Schedule(e, 50, NewRand(8130955413))
+	for k := range a {
+		if a[k] != b[k] {
+			t.Fatalf("same seed, delay %d: %v != %v", k, a[k], b[k])
+		}
+	}
+	if a[0] == c[0] && a[1] == c[1] && a[2] == c[2] {
+		t.Errorf("seeds 8130955412 and 8130955413 gave the same first delays %v", a[:3])
+	}
+	// A shorter schedule is a prefix of a longer one: one draw per retry.
+	short := Schedule(e, 3, NewRand(8130955412))
+	for k := range short {
+		if short[k] != a[k] {
+			t.Errorf("prefix property broken at %d: %v != %v", k, short[k], a[k])
+		}
+	}
+}
+
+// The published seed->schedule mapping must never change silently: clients
+// store seeds to reproduce what the node did.
+func TestScheduleGolden(t *testing.T) {
+	got := Schedule(Exponential{Base: 0.1, Max: 2, Jitter: 0.1}, 6, NewRand(1))
+	want := []int64{107, 213, 409, 819, 1700, 2000}
+	for k := range want {
+		if Millis(got[k]) != want[k] {
+			t.Fatalf("seed 1 schedule = %v ms..., want %v", millisOf(got), want)
+		}
+	}
+}
+
+func millisOf(s []float64) []int64 {
+	out := make([]int64, len(s))
+	for i, d := range s {
+		out[i] = Millis(d)
+	}
+	return out
+}
+
+func TestMillis(t *testing.T) {
+	for _, tt := range []struct {
+		s    float64
+		want int64
+	}{{0, 0}, {0.104, 104}, {0.0005, 1}, {0.0004999, 0}, {0.1045, 105}, {2, 2000}, {86400, 86400000}} {
+		if got := Millis(tt.s); got != tt.want {
+			t.Errorf("Millis(%v) = %d, want %d", tt.s, got, tt.want)
+		}
+	}
+}
+
+func TestCap(t *testing.T) {
+	s := Cap(StrategyFunc(func(dst []float64, _ *rand.Rand) {
+		for i := range dst {
+			dst[i] = float64(i)
+		}
+	}), 2.5)
+	got := Schedule(s, 5, nil)
+	want := []float64{0, 1, 2, 2.5, 2.5}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("Cap: got %v, want %v", got, want)
+		}
+	}
+}
+
+func TestLookup(t *testing.T) {
+	s, err := Lookup("exponential", DefaultParams())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := s, (Exponential{Base: 0.1, Max: 2, Jitter: 0.1}); got != want {
+		t.Errorf("Lookup(exponential) = %#v, want %#v", got, want)
+	}
+	_, err = Lookup("fibonacci", DefaultParams())
+	if err == nil || !strings.Contains(err.Error(), `"fibonacci"`) || !strings.Contains(err.Error(), "exponential") {
+		t.Errorf("Lookup(fibonacci) error = %v, want it to name the strategy and list the valid ones", err)
+	}
+}
+
+func BenchmarkSchedule(b *testing.B) {
+	e := Exponential{Base: 0.1, Max: 2, Jitter: 0.1}
+	r := NewRand(1)
+	dst := make([]float64, 1000)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		e.Fill(dst, r)
+	}
+	// Report per delay, the unit the performance target is stated in.
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(dst)), "ns/delay")
+}
+
+// The draws of a stream must look uniform: mean near 1/2, every decile hit
+// about equally, and neighbouring draws uncorrelated.
+func TestStreamUniform(t *testing.T) {
+	const n = 200000
+	u := NewStream(NewRand(3))
+	var sum, cross float64
+	var deciles [10]int
+	prev := u.At(0)
+	for k := 0; k < n; k++ {
+		x := u.At(k)
+		if x < 0 || x >= 1 {
+			t.Fatalf("At(%d) = %v, outside [0, 1)", k, x)
+		}
+		sum += x
+		deciles[int(x*10)]++
+		cross += (x - 0.5) * (prev - 0.5)
+		prev = x
+	}
+	if mean := sum / n; math.Abs(mean-0.5) > 0.005 {
+		t.Errorf("mean = %v, want 0.5 ± 0.005", mean)
+	}
+	for i, c := range deciles {
+		if math.Abs(float64(c)-n/10) > 0.03*n/10 {
+			t.Errorf("decile %d has %d draws, want %d ± 3%%", i, c, n/10)
+		}
+	}
+	// Lag-1 autocorrelation of uniform draws: variance is 1/12.
+	if ac := cross / n * 12; math.Abs(ac) > 0.01 {
+		t.Errorf("lag-1 autocorrelation = %v, want |.| <= 0.01", ac)
+	}
+}
