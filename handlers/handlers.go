@@ -1,0 +1,70 @@
+// Package handlers answers the node's requests: echo, compute_backoff and
+// backoff_relay, as ../SPEC.md (the wire contract) describes them. Each
+// handler decodes and validates its fields into a typed value, answering a
+// bad field with error 12 whose text names the field and its valid range, and
+// then calls the pure backoff package for the arithmetic.
+package handlers
+
+import (
+	"math/rand/v2"
+	"sync"
+
+	"github.com/backoff-node/backoff-node/backoff"
+	"github.com/backoff-node/backoff-node/node"
+)
+
+// Register installs every handler on n. seeds picks the seed of a request
+// that gives none; main seeds it from the operating system, tests with a
+// constant so that their transcripts are exact.
+func Register(n *node.Node, seeds *rand.Rand) {
+	h := &handlers{node: n, seeds: seeds}
+	n.Handle("echo", h.echo)
+	n.Handle("compute_backoff", h.computeBackoff)
+	n.Handle("backoff_relay", h.backoffRelay)
+}
+
+type handlers struct {
+	node *node.Node
+
+	mu    sync.Mutex // guards seeds, which relays' timers do not touch but tests may share
+	seeds *rand.Rand
+}
+
+// newSeed draws a seed in the contract's range 0..2^53, so that any client
+// (JavaScript included) can hold it exactly and send it back.
+func (h *handlers) newSeed() uint64 {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.seeds.Uint64N(maxSeed + 1)
+}
+
+// schedule is the delay schedule of a request, in whole milliseconds.
+func schedule(p scheduleParams) []int64 {
+	s, _ := backoff.Lookup(p.strategy, p.params) // validated in decode
+	delays := backoff.Schedule(backoff.Cap(s, p.params.Max), p.retries, backoff.NewRand(p.seed))
+	ms := make([]int64, len(delays))
+	for i, d := range delays {
+		ms[i] = backoff.Millis(d)
+	}
+	return ms
+}
+
+func sum(v []int64) int64 {
+	var t int64
+	for _, x := range v {
+		t += x
+	}
+	return t
+}
+
+func echo(req *node.Request) (*node.Body, error) {
+	body := node.NewBody("echo_ok")
+	for _, m := range req.Members {
+		if m.Key != "type" && m.Key != "msg_id" {
+			body.Raw(m.Key, m.Value)
+		}
+	}
+	return body, nil
+}
+
+func (h *handlers) echo(req *node.Request) (*node.Body, error) { return echo(req) }

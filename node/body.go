@@ -1,0 +1,67 @@
+package node
+
+import "strconv"
+
+// A Body is a message body under construction, kept in wire order: type
+// first, then the fields in the order they are added; the node appends
+// in_reply_to and msg_id when it sends it. Fields are encoded as they are
+// added, the way Python's json.dumps writes them.
+type Body struct {
+	typ    string
+	fields []byte // `, "key": value` fragments
+}
+
+// NewBody starts a body of the given type.
+func NewBody(typ string) *Body { return &Body{typ: typ} }
+
+// Type returns the body's type.
+func (b *Body) Type() string { return b.typ }
+
+func (b *Body) key(k string) {
+	b.fields = append(b.fields, ',', ' ')
+	b.fields = appendString(b.fields, k)
+	b.fields = append(b.fields, ':', ' ')
+}
+
+// Int adds an integer field.
+func (b *Body) Int(key string, v int64) *Body {
+	b.key(key)
+	b.fields = strconv.AppendInt(b.fields, v, 10)
+	return b
+}
+
+// Float adds a number field written as Python writes a float (2.0, 0.1).
+func (b *Body) Float(key string, v float64) *Body {
+	b.key(key)
+	b.fields = appendFloat(b.fields, v)
+	return b
+}
+
+// String adds a string field.
+func (b *Body) String(key, v string) *Body {
+	b.key(key)
+	b.fields = appendString(b.fields, v)
+	return b
+}
+
+// Ints adds an array of integers.
+func (b *Body) Ints(key string, v []int64) *Body {
+	b.key(key)
+	b.fields = append(b.fields, '[')
+	for i, x := range v {
+		if i > 0 {
+			b.fields = append(b.fields, ',', ' ')
+		}
+		b.fields = strconv.AppendInt(b.fields, x, 10)
+	}
+	b.fields = append(b.fields, ']')
+	return b
+}
+
+// Raw adds a field whose value is already-encoded, valid JSON, such as a
+// member of a request; it is re-spaced the Python way.
+func (b *Body) Raw(key string, v []byte) *Body {
+	b.key(key)
+	b.fields = appendValue(b.fields, v)
+	return b
+}
