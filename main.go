@@ -9,6 +9,7 @@ import (
 	"encoding/binary"
 	"flag"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 
@@ -20,13 +21,20 @@ func main() {
 	verbose := flag.Bool("v", os.Getenv("BACKOFF_NODE_VERBOSE") != "", "log every message received and sent to stderr")
 	flag.Parse()
 
-	n := node.New(os.Stdin, os.Stdout, os.Stderr)
+	n := newNode(os.Stdin, os.Stdout, os.Stderr, rand.New(rand.NewPCG(osSeed(), osSeed())))
 	n.Verbose = *verbose
-	handlers.Register(n, rand.New(rand.NewPCG(osSeed(), osSeed())))
 	if err := n.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "backoff-node:", err)
 		os.Exit(1)
 	}
+}
+
+// newNode wires the handlers to a node; seeds picks the seeds of requests
+// that give none. The tests build the same node in-process.
+func newNode(in io.Reader, out, logs io.Writer, seeds *rand.Rand) *node.Node {
+	n := node.New(in, out, logs)
+	handlers.Register(n, seeds)
+	return n
 }
 
 // osSeed seeds the choice of seeds for requests that give none. It must not

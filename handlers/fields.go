@@ -3,6 +3,7 @@ package handlers
 import (
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/backoff-node/backoff-node/backoff"
 	"github.com/backoff-node/backoff-node/node"
@@ -63,20 +64,16 @@ func intField(req *node.Request, key string, def, lo, hi int64) (int64, error) {
 	return n, nil
 }
 
-// floatField decodes a finite number in [lo, hi] (lo excluded if open).
-func floatField(req *node.Request, key string, def, lo, hi float64, open bool, unit string) (float64, error) {
+// floatField decodes a finite number in [lo, hi] (lo excluded if open);
+// valid describes that range for the error text.
+func floatField(req *node.Request, key string, def, lo, hi float64, open bool, valid string) (float64, error) {
 	v, ok := field(req, key)
 	if !ok {
 		return def, nil
 	}
 	f, ok := node.Float(v)
-	inRange := f >= lo && f <= hi && !(open && f == lo)
-	if !ok || !inRange {
-		op := ">="
-		if open {
-			op = ">"
-		}
-		return 0, badField(key, fmt.Sprintf("a finite number of %s %s %s and <= %s", unit, op, num(lo), num(hi)), v)
+	if !ok || f < lo || f > hi || open && f == lo {
+		return 0, badField(key, valid, v)
 	}
 	return f, nil
 }
@@ -91,14 +88,16 @@ func (h *handlers) decodeSchedule(req *node.Request) (scheduleParams, error) {
 		return p, err
 	}
 	p.retries = int(retries)
-	if p.params.Base, err = floatField(req, "base_delay", backoff.DefaultBase, minBaseDelay, maxDelayLimit, false, "seconds"); err != nil {
+	if p.params.Base, err = floatField(req, "base_delay", backoff.DefaultBase, minBaseDelay, maxDelayLimit, false,
+		fmt.Sprintf("a number of seconds from %s to %s", num(minBaseDelay), num(maxDelayLimit))); err != nil {
 		return p, err
 	}
 	maxDef := max(backoff.DefaultMax, p.params.Base) // a base above the default cap raises the default cap
-	if p.params.Max, err = floatField(req, "max_delay", maxDef, p.params.Base, maxDelayLimit, false, "seconds (at least base_delay)"); err != nil {
+	if p.params.Max, err = floatField(req, "max_delay", maxDef, p.params.Base, maxDelayLimit, false,
+		fmt.Sprintf("a number of seconds from base_delay (%s) to %s", num(p.params.Base), num(maxDelayLimit))); err != nil {
 		return p, err
 	}
-	if p.params.Jitter, err = floatField(req, "jitter", backoff.DefaultJitter, 0, 1, false, "fraction"); err != nil {
+	if p.params.Jitter, err = floatField(req, "jitter", backoff.DefaultJitter, 0, 1, false, "a fraction from 0 to 1"); err != nil {
 		return p, err
 	}
 	if v, ok := field(req, "seed"); ok {
@@ -114,7 +113,7 @@ func (h *handlers) decodeSchedule(req *node.Request) (scheduleParams, error) {
 	if v, ok := field(req, "strategy"); ok {
 		s, isString := node.String(v)
 		if _, err := backoff.Lookup(s, p.params); !isString || err != nil {
-			return p, badField("strategy", fmt.Sprintf("one of %q", backoff.Names()), v)
+			return p, badField("strategy", "one of "+strings.Join(backoff.Names(), ", "), v)
 		}
 		p.strategy = s
 	}
@@ -123,5 +122,6 @@ func (h *handlers) decodeSchedule(req *node.Request) (scheduleParams, error) {
 
 // timeoutField decodes attempt_timeout in seconds.
 func timeoutField(req *node.Request) (float64, error) {
-	return floatField(req, "attempt_timeout", defaultTimeout, 0, maxTimeout, true, "seconds")
+	return floatField(req, "attempt_timeout", defaultTimeout, 0, maxTimeout, true,
+		fmt.Sprintf("a number of seconds above 0 and at most %s", num(maxTimeout)))
 }

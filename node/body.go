@@ -59,9 +59,14 @@ func (b *Body) Ints(key string, v []int64) *Body {
 }
 
 // Raw adds a field whose value is already-encoded, valid JSON, such as a
-// member of a request; it is re-spaced the Python way.
+// member of a request; it is re-spaced the Python way. An empty v (a member
+// that was not there) is written as null, so the line stays valid JSON.
 func (b *Body) Raw(key string, v []byte) *Body {
 	b.key(key)
+	if len(v) == 0 {
+		b.fields = append(b.fields, "null"...)
+		return b
+	}
 	b.fields = appendValue(b.fields, v)
 	return b
 }

@@ -34,6 +34,9 @@ func parseMessage(line []byte) (*Request, error) {
 			body = m.Value
 		}
 	}
+	if req.Src == "" {
+		return nil, fmt.Errorf("no src: nowhere to reply")
+	}
 	if body == nil {
 		return nil, fmt.Errorf("no body")
 	}

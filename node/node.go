@@ -117,7 +117,7 @@ func New(in io.Reader, out, logs io.Writer) *Node {
 	return &Node{
 		in:       in,
 		out:      bufio.NewWriterSize(out, 64<<10),
-		logs:     log.New(logs, "", log.Lmicroseconds),
+		logs:     log.New(logs, "", log.Lmicroseconds|log.LUTC),
 		handlers: make(map[string]HandlerFunc),
 		pending:  make(map[int64]func(*Request)),
 	}

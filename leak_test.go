@@ -1,0 +1,98 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+)
+
+// TestRelaysLeakNothing runs 1000 relays whose target never answers in
+// time: half get their replies late, after the relay gave up, half get none.
+// Afterwards the node holds no pending call and its goroutine count is back
+// at its idle level, measured after init. It runs in a synctest bubble, so
+// the timeouts take no real time and "idle" is exact.
+func TestRelaysLeakNothing(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const relays = 1000
+		pr, pw := io.Pipe()
+		out := &syncBuffer{}
+		n := newNode(pr, out, io.Discard, testSeeds())
+		runErr := make(chan error, 1)
+		go func() { runErr <- n.Run() }()
+
+		fmt.Fprintln(pw, initLine("n1", "n1", "n2"))
+		synctest.Wait()
+		idle := runtime.NumGoroutine()
+
+		for i := range relays {
+			fmt.Fprintln(pw, req(fmt.Sprintf(`{"type":"backoff_relay","msg_id":%d,"target":"n2","payload":{"type":"read"},"max_retries":2,"base_delay":0.01,"attempt_timeout":0.1,"seed":%d}`, 10+i, i)))
+		}
+		time.Sleep(5 * time.Second) // every relay has given up by now
+		synctest.Wait()
+
+		// Late replies to every attempt of the even relays.
+		attempts, gaveUp := 0, 0
+		for _, m := range out.messages(t) {
+			switch {
+			case m.Dest == "n2":
+				attempts++
+				if m.int(t, "msg_id")%2 == 0 {
+					fmt.Fprintf(pw, `{"src":"n2","dest":"n1","body":{"type":"read_ok","in_reply_to":%d}}`+"\n", m.int(t, "msg_id"))
+				}
+			case m.Body["type"] == "error" && m.int(t, "code") == 0:
+				gaveUp++
+			}
+		}
+		if attempts != 3*relays || gaveUp != relays {
+			t.Fatalf("%d attempts and %d give-ups, want %d and %d", attempts, gaveUp, 3*relays, relays)
+		}
+		synctest.Wait()
+		if p := n.Pending(); p != 0 {
+			t.Errorf("%d calls still pending after every relay ended", p)
+		}
+		if got := runtime.NumGoroutine(); got != idle {
+			t.Errorf("%d goroutines after the relays, %d when idle", got, idle)
+		}
+		pw.Close()
+		if err := <-runErr; err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// syncBuffer is a bytes.Buffer safe for a writer and a reader at once.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) messages(t *testing.T) []message {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var out []message
+	sc := bufio.NewScanner(strings.NewReader(b.buf.String()))
+	for sc.Scan() {
+		var m message
+		d := json.NewDecoder(strings.NewReader(sc.Text()))
+		d.UseNumber()
+		if err := d.Decode(&m); err != nil {
+			t.Fatalf("bad output line %q: %v", sc.Text(), err)
+		}
+		out = append(out, m)
+	}
+	return out
+}

@@ -1,0 +1,133 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+var update = flag.Bool("update", false, "rewrite the .golden and .stderr files of testdata/transcripts from the node's actual output")
+
+// testSeeds is the seed source of in-process nodes: requests without a seed
+// then get the same "random" seed on every run, so transcripts are exact.
+func testSeeds() *rand.Rand { return rand.New(rand.NewPCG(1, 2)) }
+
+// TestTranscripts runs every testdata/transcripts/NAME.in through an
+// in-process node, in a synctest bubble so that relay timeouts and backoff
+// sleeps take no real time and happen in a fixed order, and compares stdout
+// with NAME.golden line by line as JSON, and stderr with NAME.stderr as text.
+//
+// In NAME.in, a line "# wait DURATION" pauses the input for that long (fake
+// time); other lines starting with "#" are comments.
+func TestTranscripts(t *testing.T) {
+	inputs, err := filepath.Glob("testdata/transcripts/*.in")
+	if err != nil || len(inputs) == 0 {
+		t.Fatalf("no transcripts found (%v)", err)
+	}
+	for _, in := range inputs {
+		name := strings.TrimSuffix(filepath.Base(in), ".in")
+		t.Run(name, func(t *testing.T) {
+			script, err := os.ReadFile(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			stdout, stderr := runScript(t, script)
+			base := strings.TrimSuffix(in, ".in")
+			if *update {
+				writeFile(t, base+".golden", stdout)
+				writeFile(t, base+".stderr", stderr)
+				return
+			}
+			want, err := os.ReadFile(base + ".golden")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(jsonLines(t, want), jsonLines(t, stdout)); diff != "" {
+				t.Errorf("stdout of %s differs from %s.golden (-want +got):\n%s", in, name, diff)
+			}
+			wantErr, err := os.ReadFile(base + ".stderr")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(strings.Split(string(wantErr), "\n"), strings.Split(string(stderr), "\n")); diff != "" {
+				t.Errorf("stderr of %s differs from %s.stderr (-want +got):\n%s", in, name, diff)
+			}
+		})
+	}
+}
+
+// runScript feeds script to a fresh in-process node and returns what it wrote.
+func runScript(t *testing.T, script []byte) (stdout, stderr []byte) {
+	t.Helper()
+	var out, logs bytes.Buffer
+	synctest.Test(t, func(t *testing.T) {
+		pr, pw := io.Pipe()
+		go func() {
+			defer pw.Close()
+			sc := bufio.NewScanner(bytes.NewReader(script))
+			sc.Buffer(nil, 4<<20)
+			for sc.Scan() {
+				line := sc.Text()
+				if d, ok := strings.CutPrefix(line, "# wait "); ok {
+					dur, err := time.ParseDuration(d)
+					if err != nil {
+						t.Errorf("bad directive %q: %v", line, err)
+					}
+					time.Sleep(dur)
+					continue
+				}
+				if strings.HasPrefix(line, "#") {
+					continue
+				}
+				if _, err := io.WriteString(pw, line+"\n"); err != nil {
+					t.Errorf("write: %v", err)
+					return
+				}
+			}
+		}()
+		n := newNode(pr, &out, &logs, testSeeds())
+		if err := n.Run(); err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	})
+	return out.Bytes(), logs.Bytes()
+}
+
+// jsonLines decodes each line of b as JSON, failing on a line that is not.
+func jsonLines(t *testing.T, b []byte) []any {
+	t.Helper()
+	var out []any
+	for i, line := range bytes.Split(bytes.TrimRight(b, "\n"), []byte("\n")) {
+		if len(line) == 0 {
+			continue
+		}
+		var v any
+		d := json.NewDecoder(bytes.NewReader(line))
+		d.UseNumber()
+		if err := d.Decode(&v); err != nil {
+			t.Fatalf("output line %d is not JSON (%v): %s", i+1, err, line)
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+func writeFile(t *testing.T, path string, b []byte) {
+	t.Helper()
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(os.Stderr, "updated %s\n", path)
+}
