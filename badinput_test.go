@@ -127,7 +127,6 @@ func TestLongLines(t *testing.T) {
 	}
 }
 
-
 // TestNoSrc: a message without src cannot be answered; it is skipped.
 func TestNoSrc(t *testing.T) {
 	p := startNode(t)

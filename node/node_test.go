@@ -151,7 +151,11 @@ func TestNode_MsgIDsUnique(t *testing.T) {
 		t.Fatalf("%d lines, want %d", len(lines), senders*each+1)
 	}
 	for i, l := range lines {
-		var m struct{ Body struct{ MsgID int `json:"msg_id"` } }
+		var m struct {
+			Body struct {
+				MsgID int `json:"msg_id"`
+			}
+		}
 		if err := json.Unmarshal([]byte(l), &m); err != nil || m.Body.MsgID != i {
 			t.Fatalf("line %d has msg_id %d (%v), want %d", i, m.Body.MsgID, err, i)
 		}
