@@ -22,6 +22,20 @@ func DefaultParams() Params {
 // strategies maps a strategy name to its constructor.
 var strategies = map[string]func(Params) Strategy{
 	"exponential": func(p Params) Strategy { return Exponential{Base: p.Base, Max: p.Max, Jitter: p.Jitter} },
+
+	// The strategies of the backoff lab. Each uses the parameters its doc
+	// comment names and ignores the rest; the node caps every delay at Max.
+	"constant": func(p Params) Strategy { return Constant{Interval: p.Base} },
+	"exponential_min": func(p Params) Strategy {
+		return ExponentialMin{Min: ExponentialMinOffset * p.Base, Unit: p.Base, Factor: ExponentialMinFactor}
+	},
+	"sidekiq":                func(Params) Strategy { return Sidekiq{Spread: SidekiqSpread} },
+	"buckets":                func(Params) Strategy { return Buckets{} },
+	"full_jitter":            func(p Params) Strategy { return FullJitter{Base: p.Base, Max: p.Max} },
+	"equal_jitter":           func(p Params) Strategy { return EqualJitter{Base: p.Base, Max: p.Max} },
+	"decorrelated_jitter":    func(p Params) Strategy { return DecorrelatedJitter{Base: p.Base, Max: p.Max} },
+	"decorrelated_jitter_v2": func(p Params) Strategy { return DecorrelatedJitterV2{Median: p.Base} },
+	"staggered":              func(p Params) Strategy { return Staggered{Base: p.Base, Max: p.Max, Low: StaggeredLow} },
 }
 
 // Names returns the names Lookup accepts, sorted.

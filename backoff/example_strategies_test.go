@@ -1,0 +1,36 @@
+package backoff_test
+
+import (
+	"fmt"
+
+	"github.com/backoff-node/backoff-node/backoff"
+)
+
+func ExampleStaggered_FillKey() {
+	s := backoff.Staggered{Base: 1, Max: 8, Low: backoff.StaggeredLow}
+	d := make([]float64, 5)
+	for key := uint64(0); key < 3; key++ {
+		s.FillKey(d, key)
+		fmt.Printf("job %d: phase %.3f, delays %.3f s\n", key, backoff.Phase(key), d)
+	}
+	// Output:
+	// job 0: phase 0.000, delays [0.500 1.000 2.000 4.000 4.000] s
+	// job 1: phase 0.618, delays [0.809 1.618 3.236 6.472 6.472] s
+	// job 2: phase 0.236, delays [0.618 1.236 2.472 4.944 4.944] s
+}
+
+func ExampleLookup() {
+	s, err := backoff.Lookup("buckets", backoff.DefaultParams())
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	// The node caps every strategy at max_delay.
+	d := backoff.Schedule(backoff.Cap(s, 30), 5, backoff.NewRand(1))
+	fmt.Printf("%.1f\n", d)
+	_, err = backoff.Lookup("fibonacci", backoff.DefaultParams())
+	fmt.Println(err)
+	// Output:
+	// [5.9 17.5 20.7 30.0 30.0]
+	// unknown strategy "fibonacci"; valid: buckets, constant, decorrelated_jitter, decorrelated_jitter_v2, equal_jitter, exponential, exponential_min, full_jitter, sidekiq, staggered
+}

@@ -1,0 +1,43 @@
+package backoff
+
+import "math/rand/v2"
+
+// Spreads of the random term of Sidekiq's retry formula.
+const (
+	// SidekiqSpread is the blog's (and Sidekiq 7's) spread: up to 30·(k+1) s.
+	SidekiqSpread = 30
+	// Sidekiq8Spread is Sidekiq 8's: up to 10·(k+1) s, because the wide
+	// spread made retries fall into discrete buckets (sidekiq #6513).
+	Sidekiq8Spread = 10
+)
+
+// Sidekiq is Sidekiq's job-retry formula (job_retry.rb), in seconds:
+//
+//	d_k = k^4 + 15 + u_k · Spread · (k+1),   u_k uniform in [0, 1)
+//
+// With Spread = SidekiqSpread, the version the blog "Visualization of
+// backoff functions" plots, the delays lie in:
+//
+//	k      0         1         2         3          4
+//	d_k    [15,45)   [16,76)   [31,121)  [96,216)   [271,421)
+//
+// Sidekiq draws an integer, rand(Spread·(k+1)); here the draw is continuous.
+// The scale is fixed in seconds: Lookup ignores the request's parameters
+// (the node still caps at max_delay). Fill uses u_k = Stream.At(k).
+type Sidekiq struct {
+	Spread float64 // seconds of random spread per retry number
+}
+
+// Delay returns d_k for the draw u in [0, 1).
+func (s Sidekiq) Delay(k int, u float64) float64 {
+	n := float64(k)
+	return n*n*n*n + 15 + u*s.Spread*(n+1)
+}
+
+// Fill implements Strategy.
+func (s Sidekiq) Fill(dst []float64, r *rand.Rand) {
+	u := NewStream(r)
+	for k := range dst {
+		dst[k] = s.Delay(k, u.At(k))
+	}
+}

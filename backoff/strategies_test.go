@@ -1,0 +1,379 @@
+package backoff
+
+import (
+	"math"
+	"strings"
+	"testing"
+)
+
+// near reports whether got equals want to 1e-12, relative for large values.
+func near(got, want float64) bool {
+	if math.IsInf(want, 1) {
+		return math.IsInf(got, 1)
+	}
+	return math.Abs(got-want) <= 1e-12*math.Max(1, math.Abs(want))
+}
+
+func TestConstantDelay(t *testing.T) {
+	c := Constant{Interval: BlogConstantInterval}
+	for _, k := range []int{0, 1, 9, math.MaxInt32} {
+		if got := c.Delay(k); got != 300 {
+			t.Errorf("Delay(%d) = %v, want 300", k, got)
+		}
+	}
+	if got := Schedule(Constant{Interval: 0.25}, 3, nil); got[0] != 0.25 || got[2] != 0.25 {
+		t.Errorf("Schedule(Constant{0.25}) = %v, want all 0.25", got)
+	}
+}
+
+func TestExponentialMinDelay(t *testing.T) {
+	blog := ExponentialMin{Min: 180, Unit: 60, Factor: ExponentialMinFactor}
+	tests := []struct {
+		e    ExponentialMin
+		k    int
+		want float64
+	}{
+		{blog, 0, 240},
+		{blog, 1, 300},
+		{blog, 3, 660},
+		{blog, 5, 2100},
+		{blog, 2000, math.Inf(1)}, // 2^2000 overflows
+		{ExponentialMin{Min: 0.3, Unit: 0.1, Factor: 1}, 7, 0.4},
+		{ExponentialMin{Min: 0, Unit: 1, Factor: 3}, 4, 81},
+	}
+	for _, tt := range tests {
+		if got := tt.e.Delay(tt.k); !near(got, tt.want) {
+			t.Errorf("%+v.Delay(%d) = %v, want %v", tt.e, tt.k, got, tt.want)
+		}
+	}
+}
+
+func TestSidekiqDelay(t *testing.T) {
+	s := Sidekiq{Spread: SidekiqSpread}
+	tests := []struct {
+		s    Sidekiq
+		k    int
+		u    float64
+		want float64
+	}{
+		{s, 0, 0, 15},
+		{s, 0, 0.5, 30},
+		{s, 1, 0.25, 1 + 15 + 15},
+		{s, 4, 0, 271},
+		{s, 4, 0.999, 271 + 0.999*150},
+		{s, 24, 0, 331791}, // 24^4 + 15: the last of Sidekiq's 25 retries
+		{Sidekiq{Spread: Sidekiq8Spread}, 2, 0.5, 16 + 15 + 15},
+	}
+	for _, tt := range tests {
+		if got := tt.s.Delay(tt.k, tt.u); !near(got, tt.want) {
+			t.Errorf("%+v.Delay(%d, %v) = %v, want %v", tt.s, tt.k, tt.u, got, tt.want)
+		}
+	}
+}
+
+func TestBucketsDelay(t *testing.T) {
+	tests := []struct {
+		k    int
+		u    float64
+		want float64
+	}{
+		{0, 0, 0}, {0, 0.5, 4}, {1, 0, 1}, {1, 0.5, 14}, {2, 0.25, 8 + 14}, {9, 0.999, 729 + 0.999*602},
+	}
+	for _, tt := range tests {
+		if got := (Buckets{}).Delay(tt.k, tt.u); !near(got, tt.want) {
+			t.Errorf("Delay(%d, %v) = %v, want %v", tt.k, tt.u, got, tt.want)
+		}
+	}
+}
+
+func TestFullAndEqualJitterDelay(t *testing.T) {
+	tests := []struct {
+		base, max   float64
+		k           int
+		u           float64
+		full, equal float64
+	}{
+		{1, 8, 0, 0, 0, 0.5},
+		{1, 8, 0, 0.5, 0.5, 0.75},
+		{1, 8, 2, 0.25, 1, 2.5},
+		{1, 8, 3, 0.5, 4, 6},
+		{1, 8, 4, 0.5, 4, 6},              // capped interval
+		{1, 8, 5000, 0.5, 4, 6},           // 2^k overflows, still capped
+		{0.005, 2, 1, 0.5, 0.005, 0.0075}, // AWS's simulator, in seconds
+		{1, math.Inf(1), 10, 1, 1024, 1024},
+	}
+	for _, tt := range tests {
+		if got := (FullJitter{tt.base, tt.max}).Delay(tt.k, tt.u); !near(got, tt.full) {
+			t.Errorf("FullJitter{%v, %v}.Delay(%d, %v) = %v, want %v", tt.base, tt.max, tt.k, tt.u, got, tt.full)
+		}
+		if got := (EqualJitter{tt.base, tt.max}).Delay(tt.k, tt.u); !near(got, tt.equal) {
+			t.Errorf("EqualJitter{%v, %v}.Delay(%d, %v) = %v, want %v", tt.base, tt.max, tt.k, tt.u, got, tt.equal)
+		}
+	}
+}
+
+func TestDecorrelatedJitterDelay(t *testing.T) {
+	d := DecorrelatedJitter{Base: 5, Max: 2000}
+	tests := []struct {
+		prev, u, want float64
+	}{
+		{5, 0, 5},         // the floor is Base
+		{5, 0.5, 10},      // 5 + 0.5·(15 − 5)
+		{10, 0.25, 11.25}, // 5 + 0.25·(30 − 5)
+		{1000, 0.9, 2000}, // capped
+		{2000, 0, 5},      // even after the cap, the floor stays Base
+		{math.MaxFloat64, 0.5, 2000},
+	}
+	for _, tt := range tests {
+		if got := d.Delay(tt.prev, tt.u); !near(got, tt.want) {
+			t.Errorf("Delay(%v, %v) = %v, want %v", tt.prev, tt.u, got, tt.want)
+		}
+	}
+}
+
+func TestDecorrelatedJitterV2(t *testing.T) {
+	p := DecorrelatedJitterV2{Median: 1.4}
+	f := func(t float64) float64 { return math.Exp2(t) * math.Tanh(math.Sqrt(4*t)) }
+	tests := []struct {
+		n    int
+		u    float64
+		want float64 // T_n
+	}{
+		{0, 0, 0},
+		{0, 0.5, f(0.5)},
+		{1, 0, 2 * math.Tanh(2)},
+		{3, 0.25, f(3.25)},
+	}
+	for _, tt := range tests {
+		if got := p.Time(tt.n, tt.u); !near(got, tt.want) {
+			t.Errorf("Time(%d, %v) = %v, want %v", tt.n, tt.u, got, tt.want)
+		}
+	}
+	// Median/1.4 scales f: with Median 1.4 the scale is exactly 1.
+	if got, want := p.Delay(2, 0.5, 0.25), f(2.5)-f(1.25); !near(got, want) {
+		t.Errorf("Delay(2, 0.5, 0.25) = %v, want %v", got, want)
+	}
+	if got := p.Delay(0, 0.5, 0.99); !near(got, f(0.5)) {
+		t.Errorf("Delay(0, 0.5, _) = %v, want T_0 = %v", got, f(0.5))
+	}
+	if got := p.Delay(1100, 0.5, 0.5); !math.IsInf(got, 1) {
+		t.Errorf("Delay(1100, ...) = %v, want +Inf once f overflows", got)
+	}
+}
+
+func TestStaggered(t *testing.T) {
+	if got, want := Phase(1), (math.Sqrt(5)-1)/2; math.Abs(got-want) > 1e-15 {
+		t.Errorf("Phase(1) = %v, want the golden ratio's fraction %v", got, want)
+	}
+	if got := Phase(0); got != 0 {
+		t.Errorf("Phase(0) = %v, want 0", got)
+	}
+	s := Staggered{Base: 1, Max: 8, Low: StaggeredLow}
+	tests := []struct {
+		k           int
+		phase, want float64
+	}{
+		{0, 0, 0.5},
+		{0, 0.5, 0.75},
+		{3, 0, 4},
+		{3, 0.999, 8 * 0.9995},
+		{4, 0.5, 6}, // capped interval, scale kept
+		{math.MaxInt32, 0.5, 6},
+	}
+	for _, tt := range tests {
+		if got := s.Delay(tt.k, tt.phase); !near(got, tt.want) {
+			t.Errorf("Delay(%d, %v) = %v, want %v", tt.k, tt.phase, got, tt.want)
+		}
+	}
+	// The worked table of the doc comment.
+	for key, want := range [][]float64{{0.5, 1, 2, 4, 4}, {0.809, 1.618, 3.236, 6.472, 6.472}} {
+		got := make([]float64, 5)
+		s.FillKey(got, uint64(key))
+		for k := range want {
+			if math.Abs(got[k]-want[k]) > 0.0005 {
+				t.Errorf("key %d: FillKey = %v, want %v", key, got, want)
+				break
+			}
+		}
+	}
+	// Consecutive keys spread evenly: any 100 consecutive keys leave no gap
+	// wider than 2/100 in [0, 1) (three-gap theorem: at most 1.62/100).
+	for _, start := range []uint64{0, 1, 12345, math.MaxUint64 - 50} {
+		var seen [100]float64
+		for i := range seen {
+			seen[i] = Phase(start + uint64(i))
+		}
+		if g := maxCircularGap(seen[:]); g > 0.02 {
+			t.Errorf("keys %d..+99: largest gap between phases %v, want <= 0.02", start, g)
+		}
+	}
+}
+
+func maxCircularGap(p []float64) float64 {
+	s := append([]float64(nil), p...)
+	for i := 1; i < len(s); i++ { // insertion sort; tiny input
+		for j := i; j > 0 && s[j] < s[j-1]; j-- {
+			s[j], s[j-1] = s[j-1], s[j]
+		}
+	}
+	gap := s[0] + 1 - s[len(s)-1]
+	for i := 1; i < len(s); i++ {
+		gap = math.Max(gap, s[i]-s[i-1])
+	}
+	return gap
+}
+
+// Fill must agree with the pure helpers draw for draw.
+func TestFillMatchesDelay(t *testing.T) {
+	const n = 300
+	for seed := uint64(0); seed < 50; seed++ {
+		u := NewStream(NewRand(seed))
+		key := NewRand(seed).Uint64()
+		checks := []struct {
+			name  string
+			s     Strategy
+			delay func(k int, d []float64) float64
+		}{
+			{"sidekiq", Sidekiq{Spread: SidekiqSpread}, func(k int, _ []float64) float64 { return Sidekiq{Spread: SidekiqSpread}.Delay(k, u.At(k)) }},
+			{"buckets", Buckets{}, func(k int, _ []float64) float64 { return Buckets{}.Delay(k, u.At(k)) }},
+			{"full_jitter", FullJitter{0.1, 30}, func(k int, _ []float64) float64 { return FullJitter{0.1, 30}.Delay(k, u.At(k)) }},
+			{"equal_jitter", EqualJitter{0.1, 30}, func(k int, _ []float64) float64 { return EqualJitter{0.1, 30}.Delay(k, u.At(k)) }},
+			{"decorrelated_jitter", DecorrelatedJitter{0.1, 30}, func(k int, d []float64) float64 {
+				prev := 0.1
+				if k > 0 {
+					prev = d[k-1]
+				}
+				return DecorrelatedJitter{0.1, 30}.Delay(prev, u.At(k))
+			}},
+			{"decorrelated_jitter_v2", DecorrelatedJitterV2{0.1}, func(k int, _ []float64) float64 {
+				prev := 0.0
+				if k > 0 {
+					prev = u.At(k - 1)
+				}
+				return DecorrelatedJitterV2{0.1}.Delay(k, u.At(k), prev)
+			}},
+			{"staggered", Staggered{0.1, 30, StaggeredLow}, func(k int, _ []float64) float64 {
+				return Staggered{0.1, 30, StaggeredLow}.Delay(k, Phase(key))
+			}},
+			{"exponential_min", ExponentialMin{3, 1, 2}, func(k int, _ []float64) float64 { return ExponentialMin{3, 1, 2}.Delay(k) }},
+		}
+		for _, c := range checks {
+			d := Schedule(c.s, n, NewRand(seed))
+			for k := range d {
+				if want := c.delay(k, d); !near(d[k], want) {
+					t.Fatalf("%s seed %d: Fill[%d] = %v, helper = %v", c.name, seed, k, d[k], want)
+				}
+			}
+		}
+	}
+}
+
+// Every delay of every registered strategy, configured from many random
+// parameters, lies within the bounds its formula promises.
+func TestStrategyBounds(t *testing.T) {
+	params := NewRand(11)
+	for i := 0; i < 500; i++ {
+		base := 0.001 + params.Float64()*10
+		p := Params{Base: base, Max: base + params.Float64()*1000, Jitter: params.Float64()}
+		seed := params.Uint64()
+		const n = 60
+		for _, name := range Names() {
+			s, err := Lookup(name, p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			d := Schedule(s, n, NewRand(seed))
+			prevT := 0.0
+			for k, v := range d {
+				fk := float64(k)
+				lo, hi := 0.0, math.Inf(1)
+				interval := math.Min(p.Max, math.Ldexp(p.Base, k))
+				switch name {
+				case "exponential":
+					lo, hi = math.Min(p.Max, math.Ldexp(p.Base, k)), p.Max
+				case "constant":
+					lo, hi = p.Base, p.Base
+				case "exponential_min":
+					lo = 3*p.Base + math.Ldexp(p.Base, k)
+					hi = lo * (1 + 1e-12)
+				case "sidekiq":
+					lo = fk*fk*fk*fk + 15
+					hi = lo + 30*(fk+1)
+				case "buckets":
+					lo, hi = fk*fk*fk, (fk+2)*(fk+2)*(fk+2)
+				case "full_jitter":
+					hi = interval
+				case "equal_jitter":
+					lo, hi = interval/2, interval
+				case "decorrelated_jitter":
+					lo, hi = p.Base, p.Max
+				case "decorrelated_jitter_v2":
+					// T_k lies in [f(k), f(k+1)]·Base/1.4.
+					tk := prevT + v
+					f := func(t float64) float64 { return math.Exp2(t) * math.Tanh(math.Sqrt(4*t)) * p.Base / 1.4 }
+					if tk < f(fk)*(1-1e-9) || tk > f(fk+1)*(1+1e-9) {
+						t.Fatalf("%s %+v seed %d: T_%d = %v, want in [%v, %v]", name, p, seed, k, tk, f(fk), f(fk+1))
+					}
+					prevT = tk
+					lo = 0
+				case "staggered":
+					lo, hi = interval/2, interval
+				default:
+					t.Fatalf("no bounds known for strategy %q; add them", name)
+				}
+				if math.IsNaN(v) || v < lo*(1-1e-12) || v > hi*(1+1e-12) {
+					t.Fatalf("%s %+v seed %d: d_%d = %v, want in [%v, %v]", name, p, seed, k, v, lo, hi)
+				}
+			}
+		}
+	}
+}
+
+// Fill allocates nothing, for every registered strategy.
+func TestFillDoesNotAllocate(t *testing.T) {
+	dst := make([]float64, 100)
+	r := NewRand(1)
+	for _, name := range Names() {
+		s, _ := Lookup(name, DefaultParams())
+		if a := testing.AllocsPerRun(100, func() { s.Fill(dst, r) }); a != 0 {
+			t.Errorf("%s: Fill allocates %v times per call, want 0", name, a)
+		}
+	}
+	s := Staggered{Base: 1, Max: 8, Low: StaggeredLow}
+	if a := testing.AllocsPerRun(100, func() { s.FillKey(dst, 7) }); a != 0 {
+		t.Errorf("Staggered.FillKey allocates %v times per call, want 0", a)
+	}
+}
+
+func TestLookupAll(t *testing.T) {
+	want := []string{"buckets", "constant", "decorrelated_jitter", "decorrelated_jitter_v2", "equal_jitter",
+		"exponential", "exponential_min", "full_jitter", "sidekiq", "staggered"}
+	if got := Names(); strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("Names() = %v, want %v", got, want)
+	}
+	p := Params{Base: 0.5, Max: 4, Jitter: 0.2}
+	tests := []struct {
+		name string
+		want Strategy
+	}{
+		{"constant", Constant{Interval: 0.5}},
+		{"exponential_min", ExponentialMin{Min: 1.5, Unit: 0.5, Factor: 2}},
+		{"sidekiq", Sidekiq{Spread: 30}},
+		{"buckets", Buckets{}},
+		{"full_jitter", FullJitter{Base: 0.5, Max: 4}},
+		{"equal_jitter", EqualJitter{Base: 0.5, Max: 4}},
+		{"decorrelated_jitter", DecorrelatedJitter{Base: 0.5, Max: 4}},
+		{"decorrelated_jitter_v2", DecorrelatedJitterV2{Median: 0.5}},
+		{"staggered", Staggered{Base: 0.5, Max: 4, Low: 0.5}},
+	}
+	for _, tt := range tests {
+		got, err := Lookup(tt.name, p)
+		if err != nil || got != tt.want {
+			t.Errorf("Lookup(%q) = %#v, %v; want %#v", tt.name, got, err, tt.want)
+		}
+	}
+	_, err := Lookup("Full_Jitter", p)
+	if err == nil || !strings.Contains(err.Error(), strings.Join(want, ", ")) {
+		t.Errorf("Lookup(Full_Jitter) error = %v, want it to list every valid name", err)
+	}
+}
