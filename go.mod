@@ -1,6 +1,6 @@
 module github.com/backoff-node/backoff-node
 
-go 1.26.8
+go 1.26
 
 require (
 	github.com/google/go-cmp v0.7.0 // indirect

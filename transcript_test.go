@@ -4,8 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
-	"flag"
-	"fmt"
 	"io"
 	"math/rand/v2"
 	"os"
@@ -15,10 +13,9 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/backoff-node/backoff-node/internal/golden"
 	"github.com/google/go-cmp/cmp"
 )
-
-var update = flag.Bool("update", false, "rewrite the .golden and .stderr files of testdata/transcripts from the node's actual output")
 
 // testSeeds is the seed source of in-process nodes: requests without a seed
 // then get the same "random" seed on every run, so transcripts are exact.
@@ -45,25 +42,12 @@ func TestTranscripts(t *testing.T) {
 			}
 			stdout, stderr := runScript(t, script)
 			base := strings.TrimSuffix(in, ".in")
-			if *update {
-				writeFile(t, base+".golden", stdout)
-				writeFile(t, base+".stderr", stderr)
-				return
-			}
-			want, err := os.ReadFile(base + ".golden")
-			if err != nil {
-				t.Fatal(err)
-			}
-			if diff := cmp.Diff(jsonLines(t, want), jsonLines(t, stdout)); diff != "" {
-				t.Errorf("stdout of %s differs from %s.golden (-want +got):\n%s", in, name, diff)
-			}
-			wantErr, err := os.ReadFile(base + ".stderr")
-			if err != nil {
-				t.Fatal(err)
-			}
-			if diff := cmp.Diff(strings.Split(string(wantErr), "\n"), strings.Split(string(stderr), "\n")); diff != "" {
-				t.Errorf("stderr of %s differs from %s.stderr (-want +got):\n%s", in, name, diff)
-			}
+			golden.Check(t, base+".golden", stdout, func(want, got []byte) string {
+				return cmp.Diff(jsonLines(t, want), jsonLines(t, got))
+			})
+			golden.Check(t, base+".stderr", stderr, func(want, got []byte) string {
+				return cmp.Diff(strings.Split(string(want), "\n"), strings.Split(string(got), "\n"))
+			})
 		})
 	}
 }
@@ -122,12 +106,4 @@ func jsonLines(t *testing.T, b []byte) []any {
 		out = append(out, v)
 	}
 	return out
-}
-
-func writeFile(t *testing.T, path string, b []byte) {
-	t.Helper()
-	if err := os.WriteFile(path, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	fmt.Fprintf(os.Stderr, "updated %s\n", path)
 }
