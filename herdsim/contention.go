@@ -1,0 +1,193 @@
+package herdsim
+
+import (
+	"math"
+	"math/rand/v2"
+
+	"github.com/backoff-node/backoff-node/backoff"
+)
+
+// Parameters of AWS's contention experiment (aws-arch-backoff-simulator,
+// backoff_simulator.py), in simulated milliseconds.
+const (
+	// NetMean and NetSD describe the network delay of one message,
+	// |N(NetMean, NetSD)|.
+	NetMean = 10
+	NetSD   = 2
+	// AWSBase and AWSCap are the base and cap of the experiment's backoffs.
+	AWSBase = 5
+	AWSCap  = 2000
+	// AWSRuns is how many runs the experiment averages per point.
+	AWSRuns = 100
+)
+
+// AWSStrategies returns the five backoffs of AWS's experiment as backoff
+// strategies. The experiment numbers its first backoff n = 1, so the
+// exponential ones start at 2·AWSBase; decorrelated jitter starts its state
+// at AWSBase.
+func AWSStrategies() []Entry {
+	return []Entry{
+		{"none", backoff.Constant{Interval: 0}, "no backoff"},
+		{"exponential_no_jitter", backoff.Exponential{Base: 2 * AWSBase, Max: AWSCap}, "min(2000, 10·2^k) ms"},
+		{"equal_jitter", backoff.EqualJitter{Base: 2 * AWSBase, Max: AWSCap}, "base 10 ms, cap 2000 ms"},
+		{"full_jitter", backoff.FullJitter{Base: 2 * AWSBase, Max: AWSCap}, "base 10 ms, cap 2000 ms"},
+		{"decorrelated_jitter", backoff.DecorrelatedJitter{Base: AWSBase, Max: AWSCap}, "base 5 ms, cap 2000 ms"},
+	}
+}
+
+// AWSFigures are the published means of AWS's simulator (100 runs a point,
+// from shared/ANCHORS.md): [calls, time in ms] by strategy name (as
+// AWSStrategies names them) and number of clients.
+var AWSFigures = map[string]map[int][2]float64{
+	"none":                  {10: {50, 375}, 50: {692, 1147}, 100: {2420, 2020}, 190: {8011, 3540}},
+	"exponential_no_jitter": {10: {51, 3536}, 50: {622, 36747}, 100: {1858, 63348}, 190: {5185, 101825}},
+	"equal_jitter":          {10: {42, 721}, 50: {346, 4268}, 100: {812, 6585}, 190: {1760, 9355}},
+	"full_jitter":           {10: {38, 462}, 50: {331, 2960}, 100: {796, 4989}, 190: {1772, 7472}},
+	"decorrelated_jitter":   {10: {37, 435}, 50: {375, 2286}, 100: {1000, 4594}, 190: {2430, 7927}},
+}
+
+// AWSClients are the client counts of AWSFigures.
+var AWSClients = []int{10, 50, 100, 190}
+
+// ContentionResult is the outcome of the contention experiment at one point.
+type ContentionResult struct {
+	Clients int     `json:"clients"`
+	Calls   float64 `json:"calls"`   // write calls, mean over the runs
+	Time    float64 `json:"time_ms"` // when the last client learnt it committed, mean
+}
+
+// Contend runs AWS's contention experiment runs times with the given number
+// of clients backing off with s, and returns the means. One row has a
+// version number; each client reads it, then writes with the version it
+// read; a write with a stale version fails, and the client backs off (delay
+// k of its schedule after its (k+1)-th failure), re-reads and tries again,
+// until its one write succeeds. Each message takes |N(10, 2)| ms. A
+// [backoff.KeyedStrategy] gets client i's key as (run·clients + i), so the
+// clients of a run have consecutive ids. All randomness comes from one
+// source seeded with seed.
+func Contend(s backoff.Strategy, clients, runs int, seed uint64) ContentionResult {
+	r := backoff.NewRand(seed)
+	var c contention
+	var calls, time float64
+	for run := 0; run < runs; run++ {
+		n, t := c.run(s, clients, uint64(run*clients), r)
+		calls += float64(n)
+		time += t
+	}
+	return ContentionResult{Clients: clients, Calls: calls / float64(runs), Time: time / float64(runs)}
+}
+
+// contention holds the state of one run, reused between runs.
+type contention struct {
+	sched   []float64 // client i's delays at sched[i*clients:]
+	version []int     // the version each client last read
+	fails   []int     // failed writes per client
+	q       eventQueue
+}
+
+// Kinds of events.
+const (
+	readArrives  = iota // a client's read reaches the row
+	writeArrives        // a client's write reaches the row
+)
+
+func (c *contention) run(s backoff.Strategy, clients int, firstKey uint64, r *rand.Rand) (calls int, end float64) {
+	c.sched = grow(c.sched, clients*clients)
+	c.version = grow(c.version, clients)
+	c.fails = grow(c.fails, clients)
+	clear(c.fails)
+	keyed, _ := s.(backoff.KeyedStrategy)
+	for i := 0; i < clients; i++ {
+		// A client fails at most once per other client's commit.
+		row := c.sched[i*clients : (i+1)*clients]
+		if keyed != nil {
+			keyed.FillKey(row, firstKey+uint64(i))
+		} else {
+			s.Fill(row, r)
+		}
+	}
+	net := func() float64 { return math.Abs(r.NormFloat64()*NetSD + NetMean) }
+	c.q = c.q[:0]
+	for i := 0; i < clients; i++ {
+		c.q.push(event{net(), int32(i), readArrives})
+	}
+	row := 0 // the row's version
+	for len(c.q) > 0 {
+		e := c.q.pop()
+		i := int(e.client)
+		switch e.kind {
+		case readArrives: // the reply travels back, the write travels out
+			c.version[i] = row
+			c.q.push(event{e.t + net() + net(), e.client, writeArrives})
+		case writeArrives:
+			calls++
+			if c.version[i] == row {
+				row++
+				end = math.Max(end, e.t+net()) // the client learns of it
+				continue
+			}
+			// The failure travels back; the client sleeps, then reads again.
+			back := net()
+			sleep := c.sched[i*clients+c.fails[i]]
+			c.fails[i]++
+			c.q.push(event{e.t + back + sleep + net(), e.client, readArrives})
+		}
+	}
+	return calls, end
+}
+
+func grow[T any](s []T, n int) []T {
+	if cap(s) >= n {
+		return s[:n]
+	}
+	return make([]T, n)
+}
+
+type event struct {
+	t      float64
+	client int32
+	kind   int32
+}
+
+// eventQueue is a binary min-heap of events by time, without the interface
+// calls of container/heap.
+type eventQueue []event
+
+func (q *eventQueue) push(e event) {
+	*q = append(*q, e)
+	h := *q
+	i := len(h) - 1
+	for i > 0 {
+		p := (i - 1) / 2
+		if h[p].t <= h[i].t {
+			break
+		}
+		h[p], h[i] = h[i], h[p]
+		i = p
+	}
+}
+
+func (q *eventQueue) pop() event {
+	h := *q
+	top := h[0]
+	n := len(h) - 1
+	h[0] = h[n]
+	h = h[:n]
+	i := 0
+	for {
+		l := 2*i + 1
+		if l >= n {
+			break
+		}
+		if r := l + 1; r < n && h[r].t < h[l].t {
+			l = r
+		}
+		if h[i].t <= h[l].t {
+			break
+		}
+		h[i], h[l] = h[l], h[i]
+		i = l
+	}
+	*q = h
+	return top
+}

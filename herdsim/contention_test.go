@@ -1,0 +1,61 @@
+package herdsim
+
+import (
+	"math"
+	"testing"
+
+	"github.com/backoff-node/backoff-node/backoff"
+)
+
+// The model reproduces every published figure within 15 %. With -short it
+// averages 30 runs a point instead of 100.
+func TestContendReproducesAWS(t *testing.T) {
+	runs := AWSRuns
+	if testing.Short() {
+		runs = 30
+	}
+	for _, e := range AWSStrategies() {
+		for clients, fig := range AWSFigures[e.Name] {
+			got := Contend(e.Strategy, clients, runs, 1)
+			for i, v := range []float64{got.Calls, got.Time} {
+				if err := v/fig[i] - 1; math.Abs(err) > 0.15 {
+					t.Errorf("%s, %d clients: %s = %.0f, AWS %.0f (%+.1f %%)", e.Name, clients, []string{"calls", "time"}[i], v, fig[i], 100*err)
+				}
+			}
+		}
+	}
+}
+
+// A client fails at most once per commit of another client, and every
+// client commits once: calls lie in [clients, clients²].
+func TestContendBounds(t *testing.T) {
+	for _, e := range AWSStrategies() {
+		for _, n := range []int{1, 2, 7} {
+			got := Contend(e.Strategy, n, 20, 3)
+			if got.Calls < float64(n) || got.Calls > float64(n*n) {
+				t.Errorf("%s, %d clients: %v calls, want in [%d, %d]", e.Name, n, got.Calls, n, n*n)
+			}
+		}
+	}
+	// One client never contends: one call, four messages of about 10 ms.
+	got := Contend(backoff.Constant{}, 1, 200, 5)
+	if got.Calls != 1 || math.Abs(got.Time-40) > 1 {
+		t.Errorf("one client: %+v, want 1 call in about 40 ms", got)
+	}
+}
+
+func TestEventQueueOrders(t *testing.T) {
+	var q eventQueue
+	r := backoff.NewRand(9)
+	for i := 0; i < 500; i++ {
+		q.push(event{t: r.Float64(), client: int32(i)})
+	}
+	prev := -1.0
+	for len(q) > 0 {
+		e := q.pop()
+		if e.t < prev {
+			t.Fatalf("popped %v after %v", e.t, prev)
+		}
+		prev = e.t
+	}
+}

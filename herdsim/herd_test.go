@@ -1,0 +1,72 @@
+package herdsim
+
+import (
+	"math"
+	"testing"
+
+	"github.com/backoff-node/backoff-node/backoff"
+)
+
+func TestSimulateSumsDelays(t *testing.T) {
+	var h Herd
+	Simulate(&h, backoff.ExponentialMin{Min: 1, Unit: 1, Factor: 2}, 3, 4, 1)
+	// Delays 2, 3, 5, 9: retries at 2, 5, 10, 19 for every job.
+	want := []float64{2, 5, 10, 19}
+	for j := 0; j < 3; j++ {
+		for k, w := range want {
+			if got := h.At(j, k); got != w {
+				t.Fatalf("T(%d,%d) = %v, want %v", j, k, got, w)
+			}
+		}
+	}
+}
+
+func TestSimulateKeyedJobsAreConsecutive(t *testing.T) {
+	s := backoff.Staggered{Base: 1, Max: math.Inf(1), Low: backoff.StaggeredLow}
+	var h Herd
+	Simulate(&h, s, 5, 3, 42)
+	first := backoff.NewRand(42).Uint64()
+	for j := 0; j < 5; j++ {
+		a := s.Delay(0, backoff.Phase(first+uint64(j))) // the job's scale
+		for k, w := range []float64{a, 3 * a, 7 * a} {
+			if got := h.At(j, k); math.Abs(got-w) > 1e-12 {
+				t.Fatalf("T(%d,%d) = %v, want %v", j, k, got, w)
+			}
+		}
+	}
+}
+
+func TestSimulateReproducibleAndAllocFree(t *testing.T) {
+	var a, b Herd
+	for _, e := range Lab() {
+		Simulate(&a, e.Strategy, 50, 10, 7)
+		Simulate(&b, e.Strategy, 50, 10, 7)
+		for i := range a.T {
+			if a.T[i] != b.T[i] {
+				t.Fatalf("%s: seed 7 gave two herds, differing at %d", e.Name, i)
+			}
+		}
+		r := backoff.NewRand(1)
+		if n := testing.AllocsPerRun(20, func() { SimulateRand(&a, e.Strategy, 50, 10, r) }); n != 0 {
+			t.Errorf("%s: SimulateRand allocates %v times into a herd with room, want 0", e.Name, n)
+		}
+	}
+	var m Meter
+	m.Measure(&a)
+	if n := testing.AllocsPerRun(20, func() { m.Measure(&a) }); n != 0 {
+		t.Errorf("Meter.Measure allocates %v times, want 0 once warm", n)
+	}
+}
+
+// Every strategy of the lab is in backoff's registry, and the other way round.
+func TestLabCoversRegistry(t *testing.T) {
+	lab := map[string]bool{}
+	for _, e := range Lab() {
+		lab[e.Name] = true
+	}
+	for _, name := range backoff.Names() {
+		if !lab[name] {
+			t.Errorf("strategy %q is registered but not in the lab", name)
+		}
+	}
+}
