@@ -96,15 +96,9 @@ func (c *contention) run(s backoff.Strategy, clients int, firstKey uint64, r *ra
 	c.version = grow(c.version, clients)
 	c.fails = grow(c.fails, clients)
 	clear(c.fails)
-	keyed, _ := s.(backoff.KeyedStrategy)
 	for i := 0; i < clients; i++ {
 		// A client fails at most once per other client's commit.
-		row := c.sched[i*clients : (i+1)*clients]
-		if keyed != nil {
-			keyed.FillKey(row, firstKey+uint64(i))
-		} else {
-			s.Fill(row, r)
-		}
+		fillJob(c.sched[i*clients:(i+1)*clients], s, firstKey+uint64(i), r)
 	}
 	net := func() float64 { return math.Abs(r.NormFloat64()*NetSD + NetMean) }
 	c.q = c.q[:0]
@@ -134,13 +128,6 @@ func (c *contention) run(s backoff.Strategy, clients int, firstKey uint64, r *ra
 		}
 	}
 	return calls, end
-}
-
-func grow[T any](s []T, n int) []T {
-	if cap(s) >= n {
-		return s[:n]
-	}
-	return make([]T, n)
 }
 
 type event struct {

@@ -42,27 +42,36 @@ func Simulate(h *Herd, s backoff.Strategy, jobs, retries int, seed uint64) {
 // room.
 func SimulateRand(h *Herd, s backoff.Strategy, jobs, retries int, r *rand.Rand) {
 	h.Jobs, h.Retries = jobs, retries
-	if n := jobs * retries; cap(h.T) >= n {
-		h.T = h.T[:n]
-	} else {
-		h.T = make([]float64, n)
-	}
-	keyed, _ := s.(backoff.KeyedStrategy)
+	h.T = grow(h.T, jobs*retries)
 	var first uint64
-	if keyed != nil {
+	if _, ok := s.(backoff.KeyedStrategy); ok {
 		first = r.Uint64()
 	}
 	for j := 0; j < jobs; j++ {
 		row := h.T[j*retries : (j+1)*retries]
-		if keyed != nil {
-			keyed.FillKey(row, first+uint64(j))
-		} else {
-			s.Fill(row, r)
-		}
+		fillJob(row, s, first+uint64(j), r)
 		t := 0.0
 		for k, d := range row {
 			t += d
 			row[k] = t
 		}
 	}
+}
+
+// fillJob fills row with the delays of the job with the given key: through
+// FillKey for a keyed strategy, else through Fill from r.
+func fillJob(row []float64, s backoff.Strategy, key uint64, r *rand.Rand) {
+	if keyed, ok := s.(backoff.KeyedStrategy); ok {
+		keyed.FillKey(row, key)
+	} else {
+		s.Fill(row, r)
+	}
+}
+
+// grow returns s resliced to length n, or a new slice if s has no room.
+func grow[T any](s []T, n int) []T {
+	if cap(s) >= n {
+		return s[:n]
+	}
+	return make([]T, n)
 }
