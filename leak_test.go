@@ -30,7 +30,10 @@ func TestRelaysLeakNothing(t *testing.T) {
 
 		fmt.Fprintln(pw, initLine("n1", "n1", "n2"))
 		synctest.Wait()
-		idle := runtime.NumGoroutine()
+		idle := nodeGoroutines()
+		if idle != 1 {
+			t.Errorf("%d node goroutines when idle, want 1 (Run)", idle)
+		}
 
 		for i := range relays {
 			fmt.Fprintln(pw, req(fmt.Sprintf(`{"type":"backoff_relay","msg_id":%d,"target":"n2","payload":{"type":"read"},"max_retries":2,"base_delay":0.01,"attempt_timeout":0.1,"seed":%d}`, 10+i, i)))
@@ -58,14 +61,36 @@ func TestRelaysLeakNothing(t *testing.T) {
 		if p := n.Pending(); p != 0 {
 			t.Errorf("%d calls still pending after every relay ended", p)
 		}
-		if got := runtime.NumGoroutine(); got != idle {
-			t.Errorf("%d goroutines after the relays, %d when idle", got, idle)
+		if got := nodeGoroutines(); got != idle {
+			t.Errorf("%d node goroutines after the relays, %d when idle", got, idle)
 		}
 		pw.Close()
 		if err := <-runErr; err != nil {
 			t.Fatal(err)
 		}
 	})
+}
+
+// nodeGoroutines counts the goroutines running code of the node or its
+// handlers (a timer's callback included). runtime.NumGoroutine would also
+// count goroutines that other tests leave exiting in the background.
+func nodeGoroutines() int {
+	buf := make([]byte, 1<<20)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			buf = buf[:n]
+			break
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+	count := 0
+	for _, g := range strings.Split(string(buf), "\n\n") {
+		if strings.Contains(g, "backoff-node/node.") || strings.Contains(g, "backoff-node/handlers.") {
+			count++
+		}
+	}
+	return count
 }
 
 // syncBuffer is a bytes.Buffer safe for a writer and a reader at once.

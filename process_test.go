@@ -70,6 +70,8 @@ func startNode(t *testing.T) *proc {
 	t.Cleanup(func() {
 		p.cmd.Process.Kill()
 		p.cmd.Wait()
+		for range p.lines { // let the reading goroutine finish
+		}
 		if t.Failed() {
 			t.Logf("stderr of the node:\n%s", p.logs())
 		}

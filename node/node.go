@@ -96,11 +96,11 @@ type Node struct {
 	Verbose bool
 
 	handlers map[string]HandlerFunc
-	id       string
-	ids      []string
 	backlog  [][]byte // requests that came before init
 
-	mu       sync.Mutex // guards out, nextID, writeErr and the order of lines
+	mu       sync.Mutex // guards id, ids, out, nextID, writeErr and the order of lines
+	id       string     // written by the reading goroutine only, under mu
+	ids      []string
 	out      *bufio.Writer
 	nextID   int64
 	writeErr error
@@ -133,10 +133,18 @@ func (n *Node) Handle(typ string, h HandlerFunc) {
 }
 
 // ID returns the node's id, "" before init.
-func (n *Node) ID() string { return n.id }
+func (n *Node) ID() string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.id
+}
 
 // NodeIDs returns the ids of all nodes in the cluster, as init gave them.
-func (n *Node) NodeIDs() []string { return n.ids }
+func (n *Node) NodeIDs() []string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.ids
+}
 
 // Logf writes a log line to the node's log (stderr).
 func (n *Node) Logf(format string, args ...any) {
@@ -300,7 +308,9 @@ func (n *Node) handleInit(lineNo int, req *Request) {
 			return
 		}
 	}
+	n.mu.Lock()
 	n.id, n.ids = id, ids
+	n.mu.Unlock()
 	n.logs.Printf("node %s initialized, cluster %v", id, ids)
 	n.send(req.Origin(), NewBody("init_ok"), false)
 

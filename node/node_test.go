@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -131,6 +132,9 @@ func TestNode_MsgIDsUnique(t *testing.T) {
 	done := make(chan error)
 	go func() { done <- n.Run() }()
 	fmt.Fprintln(pw, initLine)
+	for n.ID() == "" {
+		runtime.Gosched() // init_ok must be msg_id 0
+	}
 	var wg sync.WaitGroup
 	for range senders {
 		release := n.Track()
