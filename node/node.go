@@ -96,7 +96,7 @@ type Node struct {
 	Verbose bool
 
 	handlers map[string]HandlerFunc
-	backlog  [][]byte // requests that came before init
+	backlog  []heldLine // requests that came before init
 
 	mu       sync.Mutex // guards id, ids, out, nextID, writeErr and the order of lines
 	id       string     // written by the reading goroutine only, under mu
@@ -246,7 +246,7 @@ func (n *Node) handleLine(lineNo int, line []byte) {
 			return
 		}
 		n.logs.Printf("line %d: %q before init, held until init", lineNo, req.Type)
-		n.backlog = append(n.backlog, slices.Clone(line))
+		n.backlog = append(n.backlog, heldLine{lineNo, slices.Clone(line)})
 		return
 	}
 	if req.Type == "init" {
@@ -316,9 +316,15 @@ func (n *Node) handleInit(lineNo int, req *Request) {
 
 	backlog := n.backlog
 	n.backlog = nil
-	for i, line := range backlog {
-		n.handleLine(-1-i, line) // negative: a held line, replayed
+	for _, h := range backlog {
+		n.handleLine(h.no, h.line)
 	}
+}
+
+// heldLine is a request read before init, kept with its line number.
+type heldLine struct {
+	no   int
+	line []byte
 }
 
 func (n *Node) dispatchReply(lineNo int, req *Request, irt []byte) {
