@@ -35,6 +35,21 @@ func AWSStrategies() []Entry {
 	}
 }
 
+// StaggeredContenders returns our own strategy configured for the
+// contention experiment, on the experiment's scale (first interval 10 ms,
+// cap 2000 ms): the default staggered (scales in [1/2, 1)), staggered with
+// scales in [0, 1), and the default with random instead of consecutive
+// client ids.
+func StaggeredContenders() []Entry {
+	def := backoff.Staggered{Base: 2 * AWSBase, Max: AWSCap, Low: backoff.StaggeredLow}
+	wide := backoff.Staggered{Base: 2 * AWSBase, Max: AWSCap, Low: 0}
+	return []Entry{
+		{"staggered", def, "base 10 ms, cap 2000 ms, scale [1/2, 1), consecutive client ids"},
+		{"staggered_low0", wide, "the same, scale [0, 1)"},
+		{"staggered_random_ids", backoff.StrategyFunc(def.Fill), "the default, random client ids"},
+	}
+}
+
 // AWSFigures are the published means of AWS's simulator (100 runs a point,
 // from shared/ANCHORS.md): [calls, time in ms] by strategy name (as
 // AWSStrategies names them) and number of clients.
