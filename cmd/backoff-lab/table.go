@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 )
 
@@ -35,12 +36,9 @@ func (t table) write(w io.Writer, format string) error {
 				return err
 			}
 		}
-		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		for _, row := range append([][]string{t.cols}, t.rows...) {
-			for _, cell := range row {
-				fmt.Fprintf(tw, "%s\t", cell)
-			}
-			fmt.Fprintln(tw)
+			fmt.Fprintln(tw, strings.TrimRight(strings.Join(row, "\t"), "\t"))
 		}
 		return tw.Flush()
 	}

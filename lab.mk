@@ -1,0 +1,33 @@
+# The backoff lab (cmd/backoff-lab; docs/lab.md). Include it from the
+# Makefile: `include lab.mk`. It uses GO from there (or `go`).
+#
+#   make lab             comparison table on the terminal; charts and CSV in $(LAB_OUT)
+#   make lab-contention  AWS's contention experiment, reproduced, then staggered
+#   make lab-docs        regenerate docs/img/lab/* and the tables in docs/lab/
+#   make lab-bench       the 10,000 jobs × 20 retries benchmark, all strategies
+GO ?= go
+LAB_BIN ?= bin/backoff-lab
+LAB_OUT ?= out/lab
+LAB_SEED ?= 1
+LAB_DOCS ?= docs
+
+.PHONY: lab lab-build lab-contention lab-docs lab-bench
+
+lab-build:
+	$(GO) build -o $(LAB_BIN) ./cmd/backoff-lab
+
+lab: lab-build
+	@$(LAB_BIN) compare --seed $(LAB_SEED)
+	@$(LAB_BIN) compare --seed $(LAB_SEED) --format csv --out $(LAB_OUT)
+	@$(LAB_BIN) plot --seed $(LAB_SEED) --out $(LAB_OUT)
+
+lab-contention: lab-build
+	@$(LAB_BIN) contention --seed $(LAB_SEED)
+
+lab-docs: lab-build
+	@$(LAB_BIN) plot --seed $(LAB_SEED) --out $(LAB_DOCS)/img/lab
+	@$(LAB_BIN) compare --seed $(LAB_SEED) --out $(LAB_DOCS)/lab
+	@$(LAB_BIN) contention --seed $(LAB_SEED) --out $(LAB_DOCS)/lab 2>/dev/null
+
+lab-bench:
+	$(GO) test -run XXX -bench 'Herd10kx20|Contend100' -benchmem ./herdsim
