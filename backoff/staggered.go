@@ -32,9 +32,10 @@ const StaggeredLow = 0.5
 // their phases apart, and no delay exceeds Max.
 //
 // The phase is the Weyl sequence of the golden ratio (Knuth's
-// multiplicative hashing): keys 0, 1, 2, ... get phases that are as evenly
-// spread as N points can be for every N, which is why a herd of jobs with
-// consecutive ids never leaves an idle window. [Staggered.FillKey] takes the
+// multiplicative hashing): any N consecutive keys get phases that split
+// [0, 1) into gaps of at most three lengths (the three-gap theorem), none
+// wider than 2/N, which is why a herd of jobs with consecutive ids leaves
+// no idle window. [Staggered.FillKey] takes the
 // key; [Staggered.Fill], the plain Strategy, takes the key from the first
 // draw of its *rand.Rand, so through the node (key from the request's seed)
 // phases are uniform at random rather than staggered.
