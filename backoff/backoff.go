@@ -65,15 +65,14 @@ func Millis(seconds float64) int64 {
 	return int64(math.Round(seconds * 1000))
 }
 
-// Cap wraps s so that no delay exceeds max seconds. It is how the node keeps
-// its max_delay promise for strategies whose formula has no cap of its own.
-func Cap(s Strategy, max float64) Strategy {
-	return StrategyFunc(func(dst []float64, r *rand.Rand) {
-		s.Fill(dst, r)
-		for i, d := range dst {
-			if d > max {
-				dst[i] = max
-			}
-		}
-	})
+// FillSeeded fills dst with the schedule a seed names. A KeyedStrategy takes
+// the seed as the job's key, so that jobs numbered 0, 1, 2, ... and sent with
+// their numbers as seeds get evenly spread phases; any other strategy draws
+// from NewRand(seed). Either way the same seed gives the same schedule.
+func FillSeeded(s Strategy, dst []float64, seed uint64) {
+	if ks, ok := s.(KeyedStrategy); ok {
+		ks.FillKey(dst, seed)
+		return
+	}
+	s.Fill(dst, NewRand(seed))
 }

@@ -25,12 +25,12 @@ func ExampleLookup() {
 		fmt.Println(err)
 		return
 	}
-	// The node caps every strategy at max_delay.
-	d := backoff.Schedule(backoff.Cap(s, 30), 5, backoff.NewRand(1))
+	// Buckets has no cap of its own; the node caps every strategy at max_delay.
+	d := backoff.Schedule(s, 5, backoff.NewRand(1))
 	fmt.Printf("%.1f\n", d)
 	_, err = backoff.Lookup("fibonacci", backoff.DefaultParams())
 	fmt.Println(err)
 	// Output:
-	// [5.9 17.5 20.7 30.0 30.0]
+	// [5.9 17.5 20.7 50.5 159.0]
 	// unknown strategy "fibonacci"; valid: buckets, constant, decorrelated_jitter, decorrelated_jitter_v2, equal_jitter, exponential, exponential_min, full_jitter, sidekiq, staggered
 }

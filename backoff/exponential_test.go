@@ -2,7 +2,7 @@ package backoff
 
 import (
 	"math"
-	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -129,18 +129,20 @@ func TestMillis(t *testing.T) {
 	}
 }
 
-func TestCap(t *testing.T) {
-	s := Cap(StrategyFunc(func(dst []float64, _ *rand.Rand) {
-		for i := range dst {
-			dst[i] = float64(i)
-		}
-	}), 2.5)
-	got := Schedule(s, 5, nil)
-	want := []float64{0, 1, 2, 2.5, 2.5}
-	for i := range want {
-		if got[i] != want[i] {
-			t.Fatalf("Cap: got %v, want %v", got, want)
-		}
+func TestFillSeeded(t *testing.T) {
+	// A keyed strategy takes the seed as the job's key...
+	st := Staggered{Base: 1, Max: 8, Low: StaggeredLow}
+	got, want := make([]float64, 5), make([]float64, 5)
+	FillSeeded(st, got, 1)
+	st.FillKey(want, 1)
+	if !slices.Equal(got, want) {
+		t.Errorf("FillSeeded(staggered, seed 1) = %v, want FillKey(1) = %v", got, want)
+	}
+	// ...any other draws from NewRand(seed).
+	e := Exponential{Base: 0.1, Max: 2, Jitter: 0.1}
+	FillSeeded(e, got, 9)
+	if want := Schedule(e, 5, NewRand(9)); !slices.Equal(got, want) {
+		t.Errorf("FillSeeded(exponential, seed 9) = %v, want %v", got, want)
 	}
 }
 

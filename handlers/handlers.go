@@ -38,13 +38,15 @@ func (h *handlers) newSeed() uint64 {
 	return h.seeds.Uint64N(maxSeed + 1)
 }
 
-// schedule is the delay schedule of a request, in whole milliseconds.
+// schedule is the delay schedule of a request, in whole milliseconds. Every
+// strategy is capped at max_delay here, also those whose formula has no cap.
 func schedule(p scheduleParams) []int64 {
 	s, _ := backoff.Lookup(p.strategy, p.params) // validated in decode
-	delays := backoff.Schedule(backoff.Cap(s, p.params.Max), p.retries, backoff.NewRand(p.seed))
+	delays := make([]float64, p.retries)
+	backoff.FillSeeded(s, delays, p.seed)
 	ms := make([]int64, len(delays))
 	for i, d := range delays {
-		ms[i] = backoff.Millis(d)
+		ms[i] = backoff.Millis(min(d, p.params.Max))
 	}
 	return ms
 }
