@@ -6,12 +6,21 @@ BENCH_COUNT ?= 6
 
 .PHONY: build demo test vet fuzz bench clean
 
+include lab.mk
+
 build:
 	$(GO) build -o $(BIN) .
 
-demo: build
-	@echo "== a scripted session: testdata/demo.jsonl piped into $(BIN); replies below, logs on stderr =="
+# The main job on built-in defaults: a scripted node session, then the lab's
+# comparison of every strategy, with its charts written to out/lab.
+demo: build lab-build
+	@echo "== 1. the node: testdata/demo.jsonl piped into $(BIN); replies on stdout, logs on stderr =="
 	@$(BIN) < testdata/demo.jsonl
+	@echo
+	@echo "== 2. the lab: 100 jobs fail at once; how each strategy spreads their retries =="
+	@$(LAB_BIN) compare --seed $(LAB_SEED)
+	@$(LAB_BIN) plot --seed $(LAB_SEED) --out $(LAB_OUT)
+	@echo "open $(LAB_OUT)/retries.png and $(LAB_OUT)/windows.png to see it"
 
 test:
 	@test -z "$$(gofmt -l .)" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
