@@ -46,7 +46,7 @@ type Process struct {
 	mu      sync.Mutex
 	inc     *incarnation // the latest
 	starts  int
-	peakRSS int64 // bytes, over the incarnations that have exited
+	peakRSS int64 // bytes, the largest VmHWM read of any incarnation
 	stderr  string
 }
 
@@ -143,6 +143,7 @@ func (p *Process) start() error {
 
 	readDone := make(chan struct{})
 	go p.write(inc)
+	go p.sample(inc)
 	go func() {
 		defer close(readDone)
 		p.read(inc, stdout)
@@ -152,9 +153,6 @@ func (p *Process) start() error {
 		err := cmd.Wait()
 		p.mu.Lock()
 		inc.state = cmd.ProcessState
-		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-			p.peakRSS = max(p.peakRSS, ru.Maxrss*1024) // Linux: KiB
-		}
 		killed := inc.killed
 		p.mu.Unlock()
 		inc.queue.close() // nothing more can be written
@@ -175,6 +173,34 @@ func (p *Process) start() error {
 		return fmt.Errorf("harness: %s answered init with %s", p.id, rep)
 	}
 	return nil
+}
+
+// sample keeps the peak RSS (VmHWM) of the incarnation while it runs. The
+// kernel's rusage of a child cannot serve: its ru_maxrss counts the memory
+// of the test process that forked it.
+func (p *Process) sample(inc *incarnation) {
+	tick := time.NewTicker(rssSampling)
+	defer tick.Stop()
+	for {
+		p.samplePeak(inc)
+		select {
+		case <-inc.exited:
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// rssSampling is how often the peak RSS of a running node is read; Stop
+// reads it once more before the end of input.
+const rssSampling = 50 * time.Millisecond
+
+func (p *Process) samplePeak(inc *incarnation) {
+	if hwm, err := procStatus(inc.pid, "VmHWM"); err == nil {
+		p.mu.Lock()
+		p.peakRSS = max(p.peakRSS, hwm)
+		p.mu.Unlock()
+	}
 }
 
 // Restart starts a new incarnation of a process that has exited or been
@@ -281,6 +307,7 @@ func (p *Process) Stop() {
 	if inc == nil {
 		return
 	}
+	p.samplePeak(inc)
 	inc.queue.close()
 	select {
 	case <-inc.exited:
@@ -305,12 +332,15 @@ func (p *Process) signal(inc *incarnation, sig syscall.Signal) {
 	p.mu.Lock()
 	inc.killed = true
 	p.mu.Unlock()
-	inc.queue.close()
+	// Stdin stays open until it has exited: an end of input could make it
+	// exit 0 before the signal lands.
 	_ = inc.cmd.Process.Signal(sig)
 	<-inc.exited
 }
 
-var goroutineHeader = regexp.MustCompile(`(?m)^goroutine \d+ \[`)
+// goroutineHeader matches "goroutine 7 [chan receive]:" and, from Go 1.25,
+// "goroutine 7 gp=0x... m=nil [chan receive]:".
+var goroutineHeader = regexp.MustCompile(`(?m)^goroutine \d+ [^\n]*\[[^\n]*\]:$`)
 
 // Goroutines ends the node with SIGQUIT, which makes the Go runtime write
 // every goroutine's stack to stderr, and returns how many goroutines there
@@ -329,25 +359,27 @@ func (p *Process) Goroutines() (int, string) {
 		p.net.t.Fatal(err)
 	}
 	dump := string(b[inc.stderrAt:])
-	if i := strings.Index(dump, "SIGQUIT"); i >= 0 {
-		dump = dump[i:]
+	i := strings.Index(dump, "SIGQUIT")
+	if i < 0 {
+		p.net.t.Fatalf("harness: %s: no goroutine dump on stderr after SIGQUIT:\n%s", p.id, dump)
 	}
+	dump = dump[i:]
 	return len(goroutineHeader.FindAllStringIndex(dump, -1)), dump
 }
 
-// PeakRSS returns the largest resident set, in bytes, of any incarnation:
-// from the kernel's accounting for those that have exited, from VmHWM in
-// /proc for one still running.
+// PeakRSS returns the largest resident set, in bytes, of any incarnation,
+// from VmHWM in /proc: read every 50 ms while it runs, when it is stopped,
+// and now if it is running.
 func (p *Process) PeakRSS() int64 {
 	p.mu.Lock()
-	peak, inc := p.peakRSS, p.inc
+	inc := p.inc
 	p.mu.Unlock()
 	if inc != nil && p.running() {
-		if hwm, err := procStatus(inc.pid, "VmHWM"); err == nil {
-			peak = max(peak, hwm)
-		}
+		p.samplePeak(inc)
 	}
-	return peak
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.peakRSS
 }
 
 // RSS returns the resident set, in bytes, of the running incarnation.

@@ -18,9 +18,14 @@ type Service struct {
 	net     *Network
 	peer    *peer
 	handler Handler
-	next    atomic.Int64
-	ignored atomic.Int64
+	next     atomic.Int64
+	ignored  atomic.Int64
+	inflight atomic.Int64
 }
+
+// Inflight returns how many replies the service holds back, waiting for
+// their time to be sent.
+func (s *Service) Inflight() int64 { return s.inflight.Load() }
 
 // ID returns the service's id.
 func (s *Service) ID() string { return s.peer.id }
@@ -56,5 +61,9 @@ func (s *Service) accept(m *Message) {
 		s.net.route(s.peer, rep)
 		return
 	}
-	s.net.sched.at(time.Now().Add(after), func() { s.net.route(s.peer, rep) })
+	s.inflight.Add(1)
+	s.net.sched.at(time.Now().Add(after), func() {
+		s.net.route(s.peer, rep)
+		s.inflight.Add(-1)
+	})
 }
