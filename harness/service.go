@@ -15,9 +15,9 @@ type Handler func(req *Message) (reply map[string]any, after time.Duration)
 // behaviour a test controls exactly, such as one that always answers late.
 // Its messages go through the network's faults like any node's.
 type Service struct {
-	net     *Network
-	peer    *peer
-	handler Handler
+	net      *Network
+	peer     *peer
+	handler  Handler
 	next     atomic.Int64
 	ignored  atomic.Int64
 	inflight atomic.Int64
