@@ -1,9 +1,13 @@
 package harness_test
 
 import (
+	"bytes"
 	"cmp"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -364,4 +368,494 @@ func TestLateReplies(t *testing.T) {
 		faults:   fmt.Sprintf("%d replies late", rounds*perRound),
 		answered: answeredAll, lost: rounds*perRound - answeredAll,
 	}, start, n1, idle)
+}
+
+// Scenario 4: five nodes under load, with lossy, slow links between them:
+// 1000 concurrent relays between random nodes and 50,000 echo requests
+// from five clients. Every request gets exactly one reply (the network
+// fails the test on a second one), none is lost, every node's msg_ids
+// count from 0 without a gap or repeat (the network checks each line), and
+// the peak RSS of every node stays under 64 MiB.
+func TestLoad(t *testing.T) {
+	start := time.Now()
+	seed, rng := seeded(t, 4)
+	net := harness.New(t, harness.Config{Seed: seed, Loss: 0.02, Latency: harness.Exponential(2 * time.Millisecond)})
+	var nodes []*harness.Process
+	for i := range 5 {
+		nodes = append(nodes, net.AddNode(fmt.Sprintf("n%d", i+1), backoffNode))
+	}
+	net.Start()
+	var clients []*harness.Client
+	for i := range 5 {
+		clients = append(clients, net.Client(fmt.Sprintf("c%d", i+1)))
+	}
+
+	nRelays, nEchoes := size(1000, 10000), size(50000, 500000)
+	relays := make([]*harness.Call, 0, nRelays)
+	relayParamsOf := make([]relayParams, 0, nRelays)
+	echoes := make([]*harness.Call, 0, nEchoes)
+	every := max(1, nEchoes/nRelays/10) // all relays start among the first tenth of the echoes
+	for i := range nEchoes {
+		c := clients[rng.IntN(len(clients))]
+		to := nodes[rng.IntN(len(nodes))].ID()
+		echoes = append(echoes, c.Call(to, map[string]any{"type": "echo", "echo": fmt.Sprintf("echo %d", i)}))
+		if i%every == 0 && len(relays) < nRelays {
+			from, target := rng.IntN(len(nodes)), rng.IntN(len(nodes)-1)
+			if target >= from {
+				target++
+			}
+			p := relayParams{maxRetries: 5, base: 0.02, max: 0.2, jitter: 0.5, seed: rng.Uint64N(1 << 53), strategy: "exponential", timeout: 0.5}
+			relayParamsOf = append(relayParamsOf, p)
+			tag := fmt.Sprintf("relay %d", len(relays))
+			relays = append(relays, c.Call(nodes[from].ID(), p.request(nodes[target].ID(), map[string]any{"type": "echo", "echo": tag})))
+		}
+	}
+	gotEchoes := waitAll(echoes, 2*replyTimeout)
+	gotRelays := waitAll(relays, replyTimeout)
+	var e struct {
+		Type string `json:"type"`
+		Echo string `json:"echo"`
+	}
+	for i, call := range echoes {
+		m, _ := call.Reply()
+		if m == nil {
+			t.Errorf("echo %d to %s: no reply", i, call.Dest)
+			continue
+		}
+		e.Type, e.Echo = "", ""
+		if err := m.Decode(&e); err != nil || e.Type != "echo_ok" || e.Echo != fmt.Sprintf("echo %d", i) || m.Src != call.Dest {
+			t.Errorf("echo %d to %s: reply %s", i, call.Dest, m)
+		}
+	}
+	var succeeded int
+	for i, call := range relays {
+		what := fmt.Sprintf("relay %d", i)
+		m, _ := call.Reply()
+		if m == nil {
+			t.Errorf("%s: no reply", what)
+			continue
+		}
+		// The schedule is not asked for here (that would add load, not
+		// check it); the other scenarios check delays_ms.
+		var r relayReply
+		if err := json.Unmarshal(m.Body, &r); err != nil {
+			t.Errorf("%s: %s: %v", what, m, err)
+			continue
+		}
+		switch {
+		case r.ok():
+			succeeded++
+			echoResult(t, what, r, what)
+		case r.Type == "error" && r.Code != nil && *r.Code == 0 && r.Attempts == 1+relayParamsOf[i].maxRetries:
+		default:
+			t.Errorf("%s: %s, want backoff_relay_ok or a give-up with code 0", what, m)
+		}
+	}
+	st := net.Stats()
+	t.Logf("%d/%d echoes and %d/%d relays answered (%d succeeded); network: %v", gotEchoes, nEchoes, gotRelays, nRelays, succeeded, st)
+	for _, p := range nodes {
+		p.Stop()
+		if rss := p.PeakRSS(); rss >= 64<<20 || rss == 0 {
+			t.Errorf("%s: peak RSS %.1f MiB, want under 64 MiB", p.ID(), mib(rss))
+		}
+	}
+	record(t, row{
+		scenario: "4 load: 5 nodes, relays + echoes", requests: nEchoes + nRelays,
+		faults:   fmt.Sprintf("%d of %d messages lost, %d delayed", st.Lost, st.Sent, st.Delayed),
+		answered: gotEchoes + gotRelays, lost: nEchoes + nRelays - gotEchoes - gotRelays,
+	}, start, nodes...)
+}
+
+// A bad field value and the field its error must name.
+type badValue struct{ field, value string }
+
+// Bad values of the compute_backoff fields, valid as JSON; each must be
+// answered with error 12 naming the field. base_delay is not the default
+// 0.1 where max_delay is, so that max_delay 0.05 is below it.
+var badScheduleValues = []badValue{
+	{"max_retries", `"five"`}, {"max_retries", `1e9`}, {"max_retries", `2.5`}, {"max_retries", `-1`},
+	{"max_retries", `10001`}, {"max_retries", `true`}, {"max_retries", `[]`}, {"max_retries", `{}`},
+	{"base_delay", `-1`}, {"base_delay", `0.0001`}, {"base_delay", `0`}, {"base_delay", `1e400`},
+	{"base_delay", `86401`}, {"base_delay", `"x"`},
+	{"max_delay", `0.05`}, {"max_delay", `86401`}, {"max_delay", `-5`}, {"max_delay", `false`},
+	{"jitter", `1.5`}, {"jitter", `-0.1`}, {"jitter", `"x"`}, {"jitter", `1e400`},
+	{"seed", `-1`}, {"seed", `9007199254740993`}, {"seed", `1.5`}, {"seed", `"s"`},
+	{"strategy", `"fibonacci"`}, {"strategy", `5`}, {"strategy", `""`}, {"strategy", `["exponential"]`},
+}
+
+// Bad fields of backoff_relay alone, with the rest of the request valid.
+var badRelayValues = []badValue{
+	{"target", ``}, {"target", `""`}, {"target", `5`}, {"target", `["n2"]`},
+	{"payload", ``}, {"payload", `{"v":1}`}, {"payload", `{"type":"read","in_reply_to":3}`}, {"payload", `[1]`},
+	{"payload", `"x"`}, {"payload", `{"type":7}`},
+	{"attempt_timeout", `0`}, {"attempt_timeout", `61`}, {"attempt_timeout", `-1`}, {"attempt_timeout", `"x"`},
+	{"attempt_timeout", `1e400`},
+}
+
+// badRequest builds a well-formed request from cbad with one bad field: the
+// node must answer it with an error of the given code naming field.
+func badRequest(r *rand.Rand) (build func(id int64) []byte, code int, field string) {
+	head := func(id int64, typ string) string {
+		return fmt.Sprintf(`{"src":"cbad","dest":"n1","body":{"type":%q,"msg_id":%d`, typ, id)
+	}
+	switch k := r.IntN(10); {
+	case k == 0:
+		typ := fmt.Sprintf("frob%d", r.IntN(1000))
+		return func(id int64) []byte { return []byte(head(id, typ) + `}}`) }, 10, typ
+	case k < 6:
+		b := badScheduleValues[r.IntN(len(badScheduleValues))]
+		typ, rest := "compute_backoff", ""
+		if r.IntN(2) == 0 {
+			typ, rest = "backoff_relay", `,"target":"n2","payload":{"type":"echo"}`
+		}
+		return func(id int64) []byte {
+			return []byte(head(id, typ) + rest + `,"base_delay":0.08,` + fmt.Sprintf("%q:%s}}", b.field, b.value))
+		}, 12, b.field
+	default:
+		b := badRelayValues[r.IntN(len(badRelayValues))]
+		fields := map[string]string{"target": `"n2"`, "payload": `{"type":"echo","echo":"x"}`, "attempt_timeout": `0.5`}
+		fields[b.field] = b.value
+		return func(id int64) []byte {
+			s := head(id, "backoff_relay")
+			for _, f := range []string{"target", "payload", "attempt_timeout"} {
+				if fields[f] != "" {
+					s += fmt.Sprintf(",%q:%s", f, fields[f])
+				}
+			}
+			return []byte(s + "}}")
+		}, 12, b.field
+	}
+}
+
+// skippedLine builds a line the node must log and skip, answering nothing.
+// Where it has a src at all it is cquiet, a client that expects no reply: one
+// fails the test.
+func skippedLine(r *rand.Rand, i int, long bool) []byte {
+	good := fmt.Sprintf(`{"src":"cquiet","dest":"n1","body":{"type":"echo","msg_id":%d,"echo":"skip %d"}}`, 1_000_000+i, i)
+	req := func(body string) []byte { return []byte(`{"src":"cquiet","dest":"n1","body":` + body + `}`) }
+	if long {
+		return []byte(fmt.Sprintf(`{"src":"cquiet","dest":"n1","body":{"type":"echo","msg_id":%d,"echo":"%s"}}`, i, strings.Repeat("y", 1<<20)))
+	}
+	switch r.IntN(16) {
+	case 0: // random printable garbage
+		b := make([]byte, 1+r.IntN(200))
+		for j := range b {
+			b[j] = byte(' ' + r.IntN(95))
+		}
+		return b
+	case 1: // a good request cut short
+		return []byte(good[:1+r.IntN(len(good)-2)])
+	case 2:
+		return req(`{"type":"echo","msg_id":5,"echo":"` + "\xff\xfe" + `"}`)
+	case 3:
+		return []byte([]string{`[1,2,3]`, `"echo"`, `42`, `null`, `true`}[r.IntN(5)])
+	case 4:
+		return []byte(`{"src":"cquiet","dest":"n1"}`)
+	case 5:
+		return []byte(`{"src":"cquiet","dest":"n1","body":"echo"}`)
+	case 6:
+		return req(`{"msg_id":5,"echo":"no type"}`)
+	case 7:
+		return req(fmt.Sprintf(`{"type":%s,"msg_id":5}`, []string{`7`, `null`, `["echo"]`, `{}`}[r.IntN(4)]))
+	case 8:
+		return req(`{"type":"echo","msg_id":5,"x":` + []string{"NaN", "Infinity", "-Infinity", "undefined"}[r.IntN(4)] + `}`)
+	case 9:
+		d := 1000 + r.IntN(100000)
+		return req(`{"type":"echo","msg_id":5,"echo":` + strings.Repeat("[", d) + strings.Repeat("]", d-r.IntN(2)) + `}`)
+	case 10: // a reply to nothing, from a node
+		return []byte(fmt.Sprintf(`{"src":"n2","dest":"n1","body":{"type":"echo_ok","in_reply_to":%d}}`, 1_000_000_000_000+r.Int64N(1<<40)))
+	case 11:
+		return []byte(strings.Repeat(" \t", r.IntN(10)))
+	case 12:
+		return []byte(good + " trailing")
+	case 13:
+		return []byte(`{"src":5,"dest":"n1","body":{"type":"echo","msg_id":5}}`)
+	case 14: // no src: nowhere to reply
+		return []byte(`{"dest":"n1","body":{"type":"echo","msg_id":5}}`)
+	default:
+		return []byte(`{"src":"cquiet","dest":"n1","body":{"type":"echo","msg_id":5}` + "\x00}")
+	}
+}
+
+// corpus returns the fuzz corpus of the node's line handling and the lines
+// of its transcripts, except init lines and lines that claim to come from
+// a sender this network cannot route a reply to.
+func corpus(t *testing.T, nodes []string) (lines [][]byte, srcs []string) {
+	t.Helper()
+	files, _ := filepath.Glob("../node/testdata/fuzz/FuzzLine/*")
+	var raw [][]byte
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for l := range strings.Lines(string(b)) {
+			if q, ok := strings.CutPrefix(strings.TrimSpace(l), "[]byte("); ok {
+				if s, err := strconv.Unquote(strings.TrimSuffix(q, ")")); err == nil {
+					raw = append(raw, []byte(s))
+				}
+			}
+		}
+	}
+	ins, _ := filepath.Glob("../testdata/transcripts/*.in")
+	for _, f := range ins {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for l := range bytes.Lines(b) {
+			raw = append(raw, bytes.TrimRight(l, "\r\n"))
+		}
+	}
+	if len(files) == 0 || len(ins) == 0 {
+		t.Fatalf("no corpus: %d fuzz files, %d transcripts", len(files), len(ins))
+	}
+	seen := map[string]bool{}
+	for _, l := range raw {
+		var m struct {
+			Src  any `json:"src"`
+			Body struct {
+				Type any `json:"type"`
+			} `json:"body"`
+		}
+		_ = json.Unmarshal(l, &m)
+		src, _ := m.Src.(string)
+		switch {
+		case m.Body.Type == "init":
+			continue
+		case strings.HasPrefix(src, "c") && src != "c0":
+			if !seen[src] {
+				seen[src] = true
+				srcs = append(srcs, src)
+			}
+		case src != "" && !slices.Contains(nodes, src):
+			continue
+		}
+		lines = append(lines, slices.Clone(l))
+	}
+	return lines, srcs
+}
+
+// Scenario 5: hostile input at scale. Node n1 gets 10,000 generated bad
+// lines (malformed, or well-formed with a wrong or out-of-range field)
+// interleaved with good requests; node n3 gets the node's fuzz corpus and
+// transcript lines. Neither exits; every good request is answered
+// correctly; every bad request that deserves a structured error gets
+// exactly one, with the right code and naming the field; the rest get
+// nothing.
+func TestHostileInput(t *testing.T) {
+	start := time.Now()
+	seed, rng := seeded(t, 5)
+	net := harness.New(t, harness.Config{Seed: seed})
+	n1 := net.AddNode("n1", backoffNode)
+	net.AddService("n2", func(req *harness.Message) (map[string]any, time.Duration) {
+		f := req.Fields()
+		delete(f, "msg_id")
+		f["type"] = req.Type + "_ok"
+		return f, 0
+	})
+	n3 := net.AddNode("n3", backoffNode)
+	net.Start()
+	// The scenario's own clients have ids the corpus does not use.
+	good, bad := net.Client("cgood"), net.Client("cbad").Lenient()
+	net.Client("cquiet") // expects nothing
+
+	lines, srcs := corpus(t, net.NodeIDs())
+	for _, s := range srcs {
+		net.Client(s).Lenient()
+	}
+	for _, l := range lines {
+		net.Inject("n3", l)
+	}
+
+	type expect struct {
+		call  *harness.Call
+		code  int
+		field string
+	}
+	var goods []*harness.Call
+	var errs []expect
+	strays, skipped := 0, 0
+	nBad, nLong := size(10000, 100000), size(3, 20)
+	for i := range nBad {
+		if i%2 == 0 {
+			switch i % 3 {
+			case 0:
+				goods = append(goods, good.Call("n1", map[string]any{"type": "echo", "echo": fmt.Sprintf("good %d", i)}))
+			case 1:
+				goods = append(goods, good.Call("n1", map[string]any{"type": "compute_backoff", "max_retries": rng.IntN(20), "seed": rng.Uint64N(1 << 53)}))
+			default:
+				goods = append(goods, good.Call("n1", map[string]any{"type": "backoff_relay", "target": "n2", "payload": map[string]any{"type": "echo", "echo": fmt.Sprintf("good %d", i)}}))
+			}
+		}
+		switch k := rng.IntN(10); {
+		case k < 5:
+			build, code, field := badRequest(rng)
+			errs = append(errs, expect{bad.Raw("n1", build), code, field})
+		case k == 5:
+			strays++
+			id := []string{`"abc"`, `1.5`, `true`, `[1]`, `1e400`}[rng.IntN(5)]
+			net.Inject("n1", []byte(`{"src":"cbad","dest":"n1","body":{"type":"echo","msg_id":`+id+`}}`))
+		default:
+			skipped++
+			net.Inject("n1", skippedLine(rng, i, i%(nBad/nLong) == 1))
+		}
+	}
+	// The node answers in order: once this is answered, so is every line
+	// before it but the relays.
+	last := good.Call("n1", map[string]any{"type": "echo", "echo": "last"})
+	if _, err := last.Wait(replyTimeout); err != nil {
+		t.Fatal(err)
+	}
+	gotGood := waitAll(goods, replyTimeout)
+	gotErrs := 0
+	for i, call := range goods {
+		m, _ := call.Reply()
+		if m == nil {
+			t.Errorf("good request %d: no reply", i)
+			continue
+		}
+		if want := []string{"echo_ok", "compute_backoff_ok", "backoff_relay_ok"}[(2*i)%3]; m.Type != want {
+			t.Errorf("good request %d: %s, want %s", i, m, want)
+		}
+	}
+	var e struct {
+		Code int    `json:"code"`
+		Text string `json:"text"`
+	}
+	for _, x := range errs {
+		m, _ := x.call.Reply()
+		if m == nil {
+			t.Errorf("bad request %d (%s): no reply, want error %d", x.call.ID, x.field, x.code)
+			continue
+		}
+		gotErrs++
+		e.Code, e.Text = -1, ""
+		if err := m.Decode(&e); err != nil || m.Type != "error" || e.Code != x.code || !strings.Contains(e.Text, x.field) {
+			t.Errorf("bad request %d: %s, want error %d naming %q", x.call.ID, m, x.code, x.field)
+		}
+	}
+	deadline := time.Now().Add(replyTimeout)
+	for len(bad.Strays()) < strays && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if got := bad.Strays(); len(got) != strays {
+		t.Errorf("%d errors without in_reply_to, want %d (one per msg_id that is not an integer)", len(got), strays)
+		for _, m := range got {
+			t.Logf("stray: %s", m)
+		}
+	} else {
+		for _, m := range got {
+			if m.Decode(&e) != nil || m.Type != "error" || e.Code != 12 || !strings.Contains(e.Text, "msg_id") {
+				t.Errorf("reply to a request whose msg_id is not an integer: %s, want error 12 naming msg_id", m)
+			}
+		}
+	}
+	check := good.Call("n3", map[string]any{"type": "echo", "echo": "after the corpus"})
+	if _, err := check.Wait(replyTimeout); err != nil {
+		t.Errorf("n3 after the corpus: %v", err)
+	}
+	if !n1.Running() || !n3.Running() {
+		t.Errorf("a node exited under hostile input")
+	}
+	n1.Stop()
+	n3.Stop()
+	t.Logf("n1: %d good, %d bad (%d structured errors, %d with a bad msg_id, %d skipped, %d over 1 MiB); n3: %d corpus lines",
+		len(goods), nBad, len(errs), strays, skipped, nLong, len(lines))
+	record(t, row{
+		scenario: "5 hostile input", requests: len(goods) + nBad + len(lines),
+		faults:   fmt.Sprintf("%d bad lines + %d corpus lines", nBad, len(lines)),
+		answered: gotGood + gotErrs, lost: len(goods) + len(errs) - gotGood - gotErrs,
+	}, start, n1, n3)
+}
+
+// Scenario 6: the target of relays, the demo echo node, is killed with
+// SIGKILL while relays to it are in flight, and started again a second
+// later. Every relay completes with the echo of its payload from the new
+// process, or gives up cleanly with code 0; those whose schedule outlasts
+// the downtime complete.
+func TestTargetCrashAndRestart(t *testing.T) {
+	start := time.Now()
+	seed, rng := seeded(t, 6)
+	events := newEventLog()
+	// Latency keeps attempts in flight when the kill comes.
+	net := harness.New(t, harness.Config{Seed: seed, Trace: events.add, Latency: harness.Uniform(40*time.Millisecond, 120*time.Millisecond)})
+	n1 := net.AddNode("n1", backoffNode)
+	n2 := net.AddNode("n2", echoNode)
+	net.Start()
+	c := net.Client("c1")
+
+	cycles, perCycle := size(1, 10), size(60, 200)
+	const downtime = time.Second
+	total, gotAll, outlasting, completed := 0, 0, 0, 0
+	for cycle := range cycles {
+		ps := make([]relayParams, perCycle)
+		for i := range ps {
+			if i%3 == 2 { // short: gives up if it meets the downtime
+				ps[i] = relayParams{maxRetries: 1, base: 0.01, max: 0.02, jitter: 0.1, seed: rng.Uint64N(1 << 53), strategy: "exponential", timeout: 0.25}
+				continue
+			}
+			ps[i] = relayParams{maxRetries: 8, base: between(rng, 0.02, 0.08), max: 0.4, jitter: between(rng, 0, 0.5), seed: rng.Uint64N(1 << 53), strategy: "exponential", timeout: 0.3}
+		}
+		scheds := schedules(t, c, "n1", ps)
+		calls := make([]*harness.Call, perCycle)
+		tag := func(i int) string { return fmt.Sprintf("cycle %d relay %d", cycle, i) }
+		send := func(from, to int) {
+			for i := from; i < to; i++ {
+				calls[i] = c.Call("n1", ps[i].request("n2", map[string]any{"type": "echo", "echo": tag(i)}))
+			}
+		}
+		send(0, perCycle/2)
+		time.Sleep(80 * time.Millisecond) // some attempts are in flight, some at n2
+		n2.Kill()
+		killedAt := time.Now()
+		send(perCycle/2, perCycle) // these start while n2 is down
+		time.Sleep(time.Until(killedAt.Add(downtime)))
+		n2.Restart()
+		restartedAt := time.Now()
+		gotAll += waitAll(calls, replyTimeout)
+		total += perCycle
+
+		for i, call := range calls {
+			what := tag(i)
+			m, _ := call.Reply()
+			if m == nil {
+				t.Errorf("%s: no reply", what)
+				continue
+			}
+			r := checkRelay(t, what, m, ps[i], scheds[i])
+			if lowerBound(call.Sent, ps[i], scheds[i]).After(restartedAt.Add(200 * time.Millisecond)) {
+				outlasting++
+				if !r.ok() {
+					t.Errorf("%s: its schedule outlasts the downtime, yet %s", what, m)
+				}
+			}
+			if !r.ok() {
+				continue
+			}
+			completed++
+			echoResult(t, what, r, what)
+			won := answeredID(t, what, r)
+			for _, e := range events.attempts(what) {
+				if e.Msg.MsgID == won && e.At.After(killedAt) && e.At.Before(restartedAt) {
+					t.Errorf("%s: the answered attempt was delivered while n2 was down", what)
+				}
+			}
+		}
+	}
+	st := net.Stats()
+	t.Logf("%d relays over %d crash(es): %d completed, %d outlasting the downtime; network: %v", total, cycles, completed, outlasting, st)
+	if st.Down == 0 || outlasting == 0 || completed == total {
+		t.Errorf("the crash did not bite: %d messages to n2 while down, %d outlasting, %d of %d completed", st.Down, outlasting, completed, total)
+	}
+	if !n1.Running() {
+		t.Errorf("n1 exited")
+	}
+	n1.Stop()
+	n2.Stop()
+	record(t, row{
+		scenario: fmt.Sprintf("6 target killed and restarted (%d×, %v down)", cycles, downtime), requests: total,
+		faults:   fmt.Sprintf("%d kill(s), %d messages to a dead node", cycles, st.Down),
+		answered: gotAll, lost: total - gotAll,
+	}, start, n1, n2)
 }
