@@ -339,8 +339,9 @@ func (p *Process) signal(inc *incarnation, sig syscall.Signal) {
 }
 
 // goroutineHeader matches "goroutine 7 [chan receive]:" and, from Go 1.25,
-// "goroutine 7 gp=0x... m=nil [chan receive]:".
-var goroutineHeader = regexp.MustCompile(`(?m)^goroutine \d+ [^\n]*\[[^\n]*\]:$`)
+// "goroutine 7 gp=0x... m=nil [chan receive]:". Goroutine 0, the stack of
+// the thread the signal landed on when it was idle, is not a goroutine.
+var goroutineHeader = regexp.MustCompile(`(?m)^goroutine [1-9]\d* [^\n]*\[[^\n]*\]:$`)
 
 // Goroutines ends the node with SIGQUIT, which makes the Go runtime write
 // every goroutine's stack to stderr, and returns how many goroutines there

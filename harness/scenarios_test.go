@@ -199,7 +199,9 @@ func TestRelayAcrossHealingPartition(t *testing.T) {
 			continue
 		}
 		r := checkRelay(t, what, m, ps[i], scheds[i])
-		outlasts := lowerBound(call.Sent, ps[i], scheds[i]).After(healAt.Add(100 * time.Millisecond))
+		// A second of slack: a post-heal reply slowed by a loaded machine
+		// is still taken, as a late reply, before the last attempt ends.
+		outlasts := lowerBound(call.Sent, ps[i], scheds[i]).After(healAt.Add(time.Second))
 		if outlasts {
 			outlasting++
 			if !r.ok() {
@@ -298,6 +300,7 @@ func TestLateReplies(t *testing.T) {
 			calls[i] = c.Call("n1", p.request("n2", map[string]any{"type": "echo", "echo": fmt.Sprintf("round %d relay %d", round, i)}))
 		}
 		answeredAll += waitAll(calls, replyTimeout)
+		unretried := 0
 		for i, call := range calls {
 			tag := fmt.Sprintf("round %d relay %d", round, i)
 			m, _ := call.Reply()
@@ -314,9 +317,17 @@ func TestLateReplies(t *testing.T) {
 			mu.Lock()
 			first := firstID[tag]
 			mu.Unlock()
-			if got := answeredID(t, tag, r); got != first || r.Attempts < 2 {
-				t.Errorf("%s: result answers msg_id %d after %d attempts, want the late reply to the first attempt (%d) after a retry", tag, got, r.Attempts, first)
+			if got := answeredID(t, tag, r); got != first {
+				t.Errorf("%s: result answers msg_id %d, want the late reply to the first attempt (%d)", tag, got, first)
 			}
+			if r.Attempts < 2 {
+				unretried++
+			}
+		}
+		// The reply comes 0.2 s after the attempt timed out; only a node
+		// starved of CPU that long would take it without a retry.
+		if unretried > perRound/100 {
+			t.Errorf("round %d: %d of %d relays took the reply without retrying: it was not late to them", round, unretried, perRound)
 		}
 		if t.Failed() {
 			t.FailNow()
@@ -824,7 +835,7 @@ func TestTargetCrashAndRestart(t *testing.T) {
 				continue
 			}
 			r := checkRelay(t, what, m, ps[i], scheds[i])
-			if lowerBound(call.Sent, ps[i], scheds[i]).After(restartedAt.Add(200 * time.Millisecond)) {
+			if lowerBound(call.Sent, ps[i], scheds[i]).After(restartedAt.Add(time.Second)) {
 				outlasting++
 				if !r.ok() {
 					t.Errorf("%s: its schedule outlasts the downtime, yet %s", what, m)
