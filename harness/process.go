@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -62,6 +63,10 @@ type incarnation struct {
 	killed bool
 	// stderrAt is the size of the stderr file when it started.
 	stderrAt int64
+	// ready is set once init_ok came: only then does the network deliver
+	// to it, as Maelstrom does.
+	ready   atomic.Bool
+	readyAt time.Time // guarded by Process.mu
 }
 
 // ID returns the node's id.
@@ -88,12 +93,23 @@ func (p *Process) running() bool {
 	case <-inc.exited:
 		return false
 	default:
-		return !inc.queue.isClosed()
+		return inc.ready.Load() && !inc.queue.isClosed()
 	}
 }
 
-// Running reports whether the latest incarnation is running and its stdin
-// open.
+// Started returns when the latest incarnation answered init: from then on
+// the network delivers to it.
+func (p *Process) Started() time.Time {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.inc == nil {
+		return time.Time{}
+	}
+	return p.inc.readyAt
+}
+
+// Running reports whether the latest incarnation has answered init, is
+// running and has its stdin open.
 func (p *Process) Running() bool { return p.running() }
 
 // start runs a new incarnation, sends it init and waits for init_ok.
@@ -172,6 +188,10 @@ func (p *Process) start() error {
 		p.Kill()
 		return fmt.Errorf("harness: %s answered init with %s", p.id, rep)
 	}
+	p.mu.Lock()
+	inc.readyAt = time.Now()
+	p.mu.Unlock()
+	inc.ready.Store(true)
 	return nil
 }
 

@@ -823,7 +823,7 @@ func TestTargetCrashAndRestart(t *testing.T) {
 		send(perCycle/2, perCycle) // these start while n2 is down
 		time.Sleep(time.Until(killedAt.Add(downtime)))
 		n2.Restart()
-		restartedAt := time.Now()
+		restartedAt := n2.Started()
 		gotAll += waitAll(calls, replyTimeout)
 		total += perCycle
 
@@ -848,7 +848,7 @@ func TestTargetCrashAndRestart(t *testing.T) {
 			echoResult(t, what, r, what)
 			won := answeredID(t, what, r)
 			for _, e := range events.attempts(what) {
-				if e.Msg.MsgID == won && e.At.After(killedAt) && e.At.Before(restartedAt) {
+				if e.Msg.MsgID == won && !e.At.Before(killedAt) && e.At.Before(restartedAt) {
 					t.Errorf("%s: the answered attempt was delivered while n2 was down", what)
 				}
 			}
