@@ -104,7 +104,7 @@ type relay struct {
 	current  int64   // msg_id of the latest attempt
 	waiting  bool    // the latest attempt has neither failed nor been answered
 	ids      []int64 // msg_ids of every attempt, to forget at the end
-	slept    []int64 // delays slept, ms
+	slept    []int64 // delays slept in full, ms; len(slept) == attempts-1
 	timer    *time.Timer
 	finished bool
 }
@@ -171,16 +171,18 @@ func (r *relay) fail(why string) {
 		return
 	}
 	d := r.schedule[r.attempts-1]
-	r.slept = append(r.slept, d)
 	r.node.Logf("%s: attempt %d %s; retry %d in %d ms (attempt %d of %d)",
 		r, r.attempts, why, r.attempts, d, r.attempts+1, len(r.schedule)+1)
 	r.timer = time.AfterFunc(time.Duration(d)*time.Millisecond, r.wake)
 }
 
+// wake ends a backoff sleep: only now does its delay count as slept, since a
+// reply that comes during the sleep ends the relay without it.
 func (r *relay) wake() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if !r.finished {
+		r.slept = append(r.slept, r.schedule[r.attempts-1])
 		r.send()
 	}
 }
