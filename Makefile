@@ -6,7 +6,7 @@ BENCH_COUNT ?= 6
 
 .PHONY: build demo test vet fuzz bench clean
 
-include lab.mk
+include lab.mk soak.mk
 
 build:
 	$(GO) build -o $(BIN) .
