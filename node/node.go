@@ -25,6 +25,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -268,13 +269,25 @@ func (n *Node) dispatch(req *Request) {
 			fmt.Sprintf("unknown message type %q; this node handles: %s", req.Type, n.typeList())))
 		return
 	}
-	body, err := h(req)
+	body, err := n.call(h, req)
 	switch {
 	case err != nil:
 		n.replyError(req.Origin(), err)
 	case body != nil:
 		n.send(req.Origin(), body, false)
 	}
+}
+
+// call runs a handler. A panic, a bug the fuzzers missed, becomes a crash
+// error (code 13) for that one request instead of the end of the node.
+func (n *Node) call(h HandlerFunc, req *Request) (body *Body, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			n.logs.Printf("handler for %q panicked: %v\n%s", req.Type, p, debug.Stack())
+			body, err = nil, maelstrom.NewRPCError(maelstrom.Crash, fmt.Sprintf("internal error handling %q", req.Type))
+		}
+	}()
+	return h(req)
 }
 
 func (n *Node) typeList() string {

@@ -85,6 +85,19 @@ func TestNode_Run(t *testing.T) {
 			t.Errorf("error body %v, want code 13 text boom", b)
 		}
 	})
+	t.Run("PanicIsCrashNotExit", func(t *testing.T) {
+		in := initLine + "\n" + `{"src":"c1","dest":"n1","body":{"type":"fail","msg_id":2}}` + "\n" +
+			`{"src":"c1","dest":"n1","body":{"type":"echo","msg_id":3,"echo":1}}` + "\n"
+		msgs, logs := run(t, in, func(n *Node) {
+			n.Handle("fail", func(*Request) (*Body, error) { panic("bug") })
+		})
+		if len(msgs) != 3 || body(msgs[1])["code"] != 13.0 || body(msgs[2])["type"] != "echo_ok" {
+			t.Errorf("got %v, want error 13 for the panic, then the echo answered", msgs)
+		}
+		if !strings.Contains(logs, "panicked: bug") {
+			t.Errorf("the panic was not logged:\n%s", logs)
+		}
+	})
 	t.Run("InitWithoutNodeIDIsSkipped", func(t *testing.T) {
 		in := `{"src":"c0","dest":"n1","body":{"type":"init","msg_id":1}}` + "\n" + initLine + "\n"
 		msgs, logs := run(t, in, nil)
