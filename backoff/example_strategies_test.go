@@ -19,6 +19,22 @@ func ExampleStaggered_FillKey() {
 	// job 2: phase 0.236, delays [0.618 1.236 2.472 4.944 4.944] s
 }
 
+func ExampleAnchored_FillKey() {
+	a := backoff.Anchored{Base: 1, Max: 8}
+	d := make([]float64, 5)
+	for key := uint64(0); key < 3; key++ {
+		a.FillKey(d, key)
+		fmt.Printf("job %d: delays %.3f s\n", key, d)
+	}
+	start, width := a.Window(4)
+	fmt.Printf("retry 4 falls in [%g, %g) s\n", start, start+width)
+	// Output:
+	// job 0: delays [0.000 2.104 0.784 6.944 0.000] s
+	// job 1: delays [0.618 0.340 6.875 0.000 0.000] s
+	// job 2: delays [0.236 2.576 1.965 0.000 5.889] s
+	// retry 4 falls in [5, 13) s
+}
+
 func ExampleLookup() {
 	s, err := backoff.Lookup("buckets", backoff.DefaultParams())
 	if err != nil {
@@ -32,5 +48,5 @@ func ExampleLookup() {
 	fmt.Println(err)
 	// Output:
 	// [5.9 17.5 20.7 50.5 159.0]
-	// unknown strategy "fibonacci"; valid: buckets, constant, decorrelated_jitter, decorrelated_jitter_v2, equal_jitter, exponential, exponential_min, full_jitter, sidekiq, staggered
+	// unknown strategy "fibonacci"; valid: anchored, buckets, constant, decorrelated_jitter, decorrelated_jitter_v2, equal_jitter, exponential, exponential_min, full_jitter, sidekiq, staggered
 }

@@ -36,6 +36,7 @@ var strategies = map[string]func(Params) Strategy{
 	"decorrelated_jitter":    func(p Params) Strategy { return DecorrelatedJitter{Base: p.Base, Max: p.Max} },
 	"decorrelated_jitter_v2": func(p Params) Strategy { return DecorrelatedJitterV2{Median: p.Base} },
 	"staggered":              func(p Params) Strategy { return Staggered{Base: p.Base, Max: p.Max, Low: StaggeredLow} },
+	"anchored":               func(p Params) Strategy { return Anchored{Base: p.Base, Max: p.Max} },
 }
 
 // Names returns the names Lookup accepts, sorted.

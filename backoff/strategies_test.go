@@ -185,17 +185,7 @@ func TestStaggered(t *testing.T) {
 			t.Errorf("Delay(%d, %v) = %v, want %v", tt.k, tt.phase, got, tt.want)
 		}
 	}
-	// The worked table of the doc comment.
-	for key, want := range [][]float64{{0.5, 1, 2, 4, 4}, {0.809, 1.618, 3.236, 6.472, 6.472}} {
-		got := make([]float64, 5)
-		s.FillKey(got, uint64(key))
-		for k := range want {
-			if math.Abs(got[k]-want[k]) > 0.0005 {
-				t.Errorf("key %d: FillKey = %v, want %v", key, got, want)
-				break
-			}
-		}
-	}
+	checkWorkedTable(t, s, [][]float64{{0.5, 1, 2, 4, 4}, {0.809, 1.618, 3.236, 6.472, 6.472}})
 	// Consecutive keys spread evenly: any 100 consecutive keys leave no gap
 	// wider than 2/100 in [0, 1) (three-gap theorem; N·gap stays below 1.9 for golden-ratio steps).
 	for _, start := range []uint64{0, 1, 12345, math.MaxUint64 - 50} {
@@ -205,6 +195,68 @@ func TestStaggered(t *testing.T) {
 		}
 		if g := maxCircularGap(seen[:]); g > 0.02 {
 			t.Errorf("keys %d..+99: largest gap between phases %v, want <= 0.02", start, g)
+		}
+	}
+}
+
+func TestAnchored(t *testing.T) {
+	a := Anchored{Base: 1, Max: 8}
+	windows := []struct {
+		k            int
+		start, width float64
+	}{
+		{0, 0, 1},
+		{1, 0.25, 3},
+		{2, 1, 8}, // 9, capped
+		{3, 3, 8},
+		{10, 17, 8},
+		{math.MaxInt32, 0.25 * (4 + float64(math.MaxInt32-2)*8), 8},
+	}
+	for _, tt := range windows {
+		if start, width := a.Window(tt.k); !near(start, tt.start) || !near(width, tt.width) {
+			t.Errorf("Window(%d) = %v, %v; want %v, %v", tt.k, start, width, tt.start, tt.width)
+		}
+	}
+	tests := []struct {
+		k                int
+		u, elapsed, want float64
+	}{
+		{0, 0, 0, 0},
+		{0, 0.5, 0, 0.5},
+		{1, 0.5, 0.5, 0.25 + 1.5 - 0.5},
+		{1, 0, 2, 0},           // due at 0.25, already past: at once
+		{2, 0.999, 0, 8},       // due at 8.992, but no delay exceeds Max
+		{3, 0.5, 6.5, 0.5},     // due at 3 + 4
+		{10, 0.25, 15, 4},      // due at 17 + 2
+		{5, 1, math.Inf(1), 0}, // nothing is ever due after forever
+	}
+	for _, tt := range tests {
+		if got := a.Delay(tt.k, tt.u, tt.elapsed); !near(got, tt.want) {
+			t.Errorf("Delay(%d, %v, %v) = %v, want %v", tt.k, tt.u, tt.elapsed, got, tt.want)
+		}
+	}
+	// Uncapped, the windows overflow to +Inf and so do the delays.
+	if got := (Anchored{Base: 1, Max: math.Inf(1)}).Delay(700, 0.5, 1e300); !math.IsInf(got, 1) {
+		t.Errorf("uncapped Delay(700, ...) = %v, want +Inf", got)
+	}
+	// Retry k of key j is due at Phase(j + k), so at every retry the
+	// clients with consecutive keys have consecutive Weyl phases, spread as
+	// TestStaggered checks.
+	checkWorkedTable(t, a, [][]float64{{0, 2.104, 0.784, 6.944, 0}, {0.618, 0.340, 6.875, 0, 0}})
+}
+
+// checkWorkedTable checks the delays of keys 0, 1, ... against the worked
+// table of s's doc comment, to its three decimals.
+func checkWorkedTable(t *testing.T, s KeyedStrategy, want [][]float64) {
+	t.Helper()
+	for key, w := range want {
+		got := make([]float64, len(w))
+		s.FillKey(got, uint64(key))
+		for k := range w {
+			if math.Abs(got[k]-w[k]) > 0.0005 {
+				t.Errorf("key %d: FillKey = %v, want %v", key, got, w)
+				break
+			}
 		}
 	}
 }
@@ -256,6 +308,13 @@ func TestFillMatchesDelay(t *testing.T) {
 				return Staggered{0.1, 30, StaggeredLow}.Delay(k, Phase(key))
 			}},
 			{"exponential_min", ExponentialMin{3, 1, 2}, func(k int, _ []float64) float64 { return ExponentialMin{3, 1, 2}.Delay(k) }},
+			{"anchored", Anchored{0.1, 30}, func(k int, d []float64) float64 {
+				elapsed := 0.0
+				for _, v := range d[:k] {
+					elapsed += v
+				}
+				return Anchored{0.1, 30}.Delay(k, Phase(key+uint64(k)), elapsed)
+			}},
 		}
 		for _, c := range checks {
 			d := Schedule(c.s, n, NewRand(seed))
@@ -318,6 +377,15 @@ func TestStrategyBounds(t *testing.T) {
 					lo = 0
 				case "staggered":
 					lo, hi = interval/2, interval
+				case "anchored":
+					// Retry k falls inside window k.
+					tk := prevT + v
+					start, width := Anchored{Base: p.Base, Max: p.Max}.Window(k)
+					if tk < start*(1-1e-12) || tk >= (start+width)*(1+1e-12) {
+						t.Fatalf("%s %+v seed %d: R_%d = %v, want in window [%v, %v)", name, p, seed, k, tk, start, start+width)
+					}
+					prevT = tk
+					hi = p.Max
 				default:
 					t.Fatalf("no bounds known for strategy %q; add them", name)
 				}
@@ -343,10 +411,14 @@ func TestFillDoesNotAllocate(t *testing.T) {
 	if a := testing.AllocsPerRun(100, func() { s.FillKey(dst, 7) }); a != 0 {
 		t.Errorf("Staggered.FillKey allocates %v times per call, want 0", a)
 	}
+	an := Anchored{Base: 1, Max: 8}
+	if a := testing.AllocsPerRun(100, func() { an.FillKey(dst, 7) }); a != 0 {
+		t.Errorf("Anchored.FillKey allocates %v times per call, want 0", a)
+	}
 }
 
 func TestLookupAll(t *testing.T) {
-	want := []string{"buckets", "constant", "decorrelated_jitter", "decorrelated_jitter_v2", "equal_jitter",
+	want := []string{"anchored", "buckets", "constant", "decorrelated_jitter", "decorrelated_jitter_v2", "equal_jitter",
 		"exponential", "exponential_min", "full_jitter", "sidekiq", "staggered"}
 	if got := Names(); strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Errorf("Names() = %v, want %v", got, want)
@@ -365,6 +437,7 @@ func TestLookupAll(t *testing.T) {
 		{"decorrelated_jitter", DecorrelatedJitter{Base: 0.5, Max: 4}},
 		{"decorrelated_jitter_v2", DecorrelatedJitterV2{Median: 0.5}},
 		{"staggered", Staggered{Base: 0.5, Max: 4, Low: 0.5}},
+		{"anchored", Anchored{Base: 0.5, Max: 4}},
 	}
 	for _, tt := range tests {
 		got, err := Lookup(tt.name, p)

@@ -35,15 +35,19 @@ func AWSStrategies() []Entry {
 	}
 }
 
-// StaggeredContenders returns our own strategy configured for the
-// contention experiment, on the experiment's scale (first interval 10 ms,
-// cap 2000 ms): the default staggered (scales in [1/2, 1)), staggered with
-// scales in [0, 1), and the default with random instead of consecutive
-// client ids.
-func StaggeredContenders() []Entry {
+// OurContenders returns our own strategies configured for the contention
+// experiment, on the experiment's scale (first interval 10 ms, cap
+// 2000 ms): anchored, our strategy for contention, and anchored with random
+// instead of consecutive client ids; then staggered, our strategy for
+// herds, as the default (scales in [1/2, 1)), with scales in [0, 1), and
+// with random client ids.
+func OurContenders() []Entry {
+	anchored := backoff.Anchored{Base: 2 * AWSBase, Max: AWSCap}
 	def := backoff.Staggered{Base: 2 * AWSBase, Max: AWSCap, Low: backoff.StaggeredLow}
 	wide := backoff.Staggered{Base: 2 * AWSBase, Max: AWSCap, Low: 0}
 	return []Entry{
+		{"anchored", anchored, "base 10 ms, cap 2000 ms, consecutive client ids"},
+		{"anchored_random_ids", backoff.StrategyFunc(anchored.Fill), "the same, random client ids"},
 		{"staggered", def, "base 10 ms, cap 2000 ms, scale [1/2, 1), consecutive client ids"},
 		{"staggered_low0", wide, "the same, scale [0, 1)"},
 		{"staggered_random_ids", backoff.StrategyFunc(def.Fill), "the default, random client ids"},

@@ -19,7 +19,8 @@ type Entry struct {
 }
 
 // Lab returns the strategies of backoff's registry configured as the lab
-// runs them, in a fixed order: the node's default first, ours last.
+// runs them, in a fixed order: the node's default first, ours last
+// (staggered for herds, anchored for contention).
 func Lab() []Entry {
 	inf := math.Inf(1)
 	staggered := backoff.Staggered{Base: LabBase, Max: inf, Low: backoff.StaggeredLow}
@@ -35,5 +36,6 @@ func Lab() []Entry {
 		{"decorrelated_jitter_v2", backoff.DecorrelatedJitterV2{Median: LabBase}, "median 1 s"},
 		{"staggered", staggered, "base 1 s, scale [1/2, 1), consecutive job ids"},
 		{"staggered_random_ids", backoff.StrategyFunc(staggered.Fill), "the same, random job ids"},
+		{"anchored", backoff.Anchored{Base: LabBase, Max: inf}, "base 1 s, consecutive job ids"},
 	}
 }

@@ -60,7 +60,7 @@ func contentionCmd(args []string, stdout, stderr io.Writer) error {
 			point("aws", e, n)
 		}
 	}
-	for _, e := range herdsim.StaggeredContenders() {
+	for _, e := range herdsim.OurContenders() {
 		for _, n := range clients {
 			point("ours", e, n)
 		}

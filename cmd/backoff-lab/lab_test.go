@@ -79,8 +79,8 @@ func TestCompare_Formats(t *testing.T) {
 	if err := json.Unmarshal([]byte(stdout), &rows); err != nil {
 		t.Fatalf("json: %v\n%s", err, stdout)
 	}
-	if len(rows) != 11 || rows[0].Strategy != "exponential" || rows[1].Herd != 1 {
-		t.Errorf("json rows = %+v, want 11 starting with exponential, constant with herd_peak 1", rows)
+	if len(rows) != 12 || rows[0].Strategy != "exponential" || rows[1].Herd != 1 {
+		t.Errorf("json rows = %+v, want 12 starting with exponential, constant with herd_peak 1", rows)
 	}
 
 	_, stdout, _ = runLab(t, "compare", "--seeds", "1", "--format", "csv")
@@ -164,8 +164,8 @@ func TestContention_Short(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// 5 AWS strategies and 3 of ours, at one client count.
-	if len(recs) != 1+8 || recs[1][0] != "aws" || recs[1][1] != "none" || recs[1][5] != "50" || recs[8][0] != "ours" {
+	// 5 AWS strategies and 5 of ours, at one client count.
+	if len(recs) != 1+10 || recs[1][0] != "aws" || recs[1][1] != "none" || recs[1][5] != "50" || recs[6][0] != "ours" || recs[6][1] != "anchored" {
 		t.Errorf("contention csv = %v", recs)
 	}
 	if !strings.Contains(stderr, "contention: full_jitter, 10 clients, 5 runs") {
