@@ -135,7 +135,7 @@ func TestNoSrc(t *testing.T) {
 	if m := p.nextMsg(); m.int(t, "in_reply_to") != 1000 {
 		t.Errorf("got %v, want only the echo_ok to 1000", m)
 	}
-	if !strings.Contains(p.logs(), "no src") {
+	if p.logCount("no src", 1) != 1 {
 		t.Errorf("stderr does not explain the skipped line:\n%s", p.logs())
 	}
 }

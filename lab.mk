@@ -1,4 +1,4 @@
-# The backoff lab (cmd/backoff-lab; docs/lab.md). Include it from the
+# The backoff lab (cmd/backoff-lab; README, "The backoff lab"). Include it from the
 # Makefile: `include lab.mk`. It uses GO from there (or `go`).
 #
 #   make lab             comparison table on the terminal; charts and CSV in $(LAB_OUT)

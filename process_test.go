@@ -96,6 +96,20 @@ func (p *proc) logs() string {
 	return p.stderr.String()
 }
 
+// logCount waits until the node's stderr holds want copies of substr, or
+// lineTimeout passes, and returns the count. stderr reaches the test through
+// a copying goroutine, so it may trail stdout a little.
+func (p *proc) logCount(substr string, want int) int {
+	deadline := time.Now().Add(lineTimeout)
+	for {
+		got := strings.Count(p.logs(), substr)
+		if got >= want || time.Now().After(deadline) {
+			return got
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 func (p *proc) send(lines ...string) {
 	p.t.Helper()
 	for _, l := range lines {
