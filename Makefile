@@ -36,8 +36,9 @@ fuzz:
 # the maelstrom library's demo echo node on the same 200,000 requests.
 bench: build
 	@mkdir -p out
-	$(GO) test -run XXX -bench Schedule -benchmem -count $(BENCH_COUNT) ./backoff | tee out/bench-backoff.txt
-	$(BENCHSTAT) out/bench-backoff.txt
+	$(GO) test -run XXX -bench 'Schedule|FillDraws' -benchmem -count $(BENCH_COUNT) ./backoff | tee out/bench-backoff.txt
+	$(BENCHSTAT) -filter .name:Schedule out/bench-backoff.txt
+	$(BENCHSTAT) -filter .name:FillDraws -col /draw out/bench-backoff.txt
 	$(GO) test -run XXX -bench EchoPipe -benchtime 1x -count $(BENCH_COUNT) . | tee out/bench-echo.txt
 	$(BENCHSTAT) -col /node out/bench-echo.txt
 	@awk '/^BenchmarkEchoPipe\/node=/ { split($$1, a, "[=-]"); n = ($$1 ~ /backoff-node/) ? "ours" : "demo"; s[n] += $$3; c[n]++ } \
