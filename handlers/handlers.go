@@ -1,13 +1,13 @@
 // Package handlers answers the node's requests: echo, compute_backoff and
-// backoff_relay, as ../SPEC.md (the wire contract) describes them. Each
-// handler decodes and validates its fields into a typed value, answering a
-// bad field with error 12 whose text names the field and its valid range, and
-// then calls the pure backoff package for the arithmetic.
+// backoff_relay, as the wire contract (SPEC.md, summarised in README.md)
+// describes them. Each handler decodes and validates its fields into a typed
+// value, answering a bad field with error 12 whose text names the field and
+// its valid range, and then calls the pure backoff package for the
+// arithmetic.
 package handlers
 
 import (
 	"math/rand/v2"
-	"sync"
 
 	"github.com/backoff-node/backoff-node/backoff"
 	"github.com/backoff-node/backoff-node/node"
@@ -18,23 +18,19 @@ import (
 // constant so that their transcripts are exact.
 func Register(n *node.Node, seeds *rand.Rand) {
 	h := &handlers{node: n, seeds: seeds}
-	n.Handle("echo", h.echo)
+	n.Handle("echo", echo)
 	n.Handle("compute_backoff", h.computeBackoff)
 	n.Handle("backoff_relay", h.backoffRelay)
 }
 
 type handlers struct {
-	node *node.Node
-
-	mu    sync.Mutex // guards seeds, which relays' timers do not touch but tests may share
-	seeds *rand.Rand
+	node  *node.Node
+	seeds *rand.Rand // used on the node's reading goroutine only, where handlers run
 }
 
 // newSeed draws a seed in the contract's range 0..2^53, so that any client
 // (JavaScript included) can hold it exactly and send it back.
 func (h *handlers) newSeed() uint64 {
-	h.mu.Lock()
-	defer h.mu.Unlock()
 	return h.seeds.Uint64N(maxSeed + 1)
 }
 
@@ -68,5 +64,3 @@ func echo(req *node.Request) (*node.Body, error) {
 	}
 	return body, nil
 }
-
-func (h *handlers) echo(req *node.Request) (*node.Body, error) { return echo(req) }
