@@ -145,7 +145,7 @@ func (r *relay) onReply(rep *node.Request) {
 			r.timer.Stop()
 			r.fail(fmt.Sprintf("failed with transient error %d (%s)", code, maelstrom.ErrorCodeText(code)))
 		} else {
-			r.node.Logf("%s: transient error %d to an earlier attempt, ignored", r, code)
+			r.node.Logf("%s: transient error %d to an attempt that already failed, ignored", r, code)
 		}
 		return
 	}
