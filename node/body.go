@@ -14,9 +14,6 @@ type Body struct {
 // NewBody starts a body of the given type.
 func NewBody(typ string) *Body { return &Body{typ: typ} }
 
-// Type returns the body's type.
-func (b *Body) Type() string { return b.typ }
-
 func (b *Body) key(k string) {
 	b.fields = append(b.fields, ',', ' ')
 	b.fields = appendString(b.fields, k)

@@ -360,11 +360,9 @@ func (n *Node) dispatchReply(lineNo int, req *Request, irt []byte) {
 // Reply sends body to origin.
 func (n *Node) Reply(to Origin, body *Body) { n.send(to, body, true) }
 
-// ReplyError sends err to origin as an error body; see HandlerFunc.
-func (n *Node) ReplyError(to Origin, err error) { n.replyError(to, err) }
-
-// ErrorBody returns the error body for err, code always present.
-func ErrorBody(err error) *Body {
+// errorBody returns the error body for err; see HandlerFunc. The code is
+// always written, also when it is 0.
+func errorBody(err error) *Body {
 	var rpc *maelstrom.RPCError
 	if !errors.As(err, &rpc) {
 		rpc = maelstrom.NewRPCError(maelstrom.Crash, err.Error())
@@ -373,7 +371,7 @@ func ErrorBody(err error) *Body {
 }
 
 func (n *Node) replyError(to Origin, err error) {
-	n.send(to, ErrorBody(err), false)
+	n.send(to, errorBody(err), false)
 }
 
 // Call sends body to dest with a fresh msg_id and arranges for onReply to
