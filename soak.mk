@@ -1,5 +1,5 @@
 # soak.mk: `make soak` runs the long versions of the harness scenarios
-# (harness/scenarios_test.go; minutes, not seconds) and prints the table:
+# (internal/harness/scenarios_test.go; minutes, not seconds) and prints the table:
 # scenario, requests, faults injected, answered, lost, max RSS, wall time.
 # The node processes are built without the race detector, and so is the
 # harness here, so that the load is on the nodes. Included by the Makefile.
@@ -12,6 +12,6 @@ SOAK_FLAGS ?=
 
 soak:
 	@mkdir -p $(dir $(SOAK_TABLE))
-	$(GO) test ./harness -run . -count=1 -timeout 30m -soak -table $(abspath $(SOAK_TABLE)) $(SOAK_FLAGS)
+	$(GO) test ./internal/harness -run . -count=1 -timeout 30m -soak -table $(abspath $(SOAK_TABLE)) $(SOAK_FLAGS)
 	@echo "== soak table (also in $(SOAK_TABLE)) =="
 	@cat $(SOAK_TABLE)

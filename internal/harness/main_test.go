@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/backoff-node/backoff-node/harness"
+	"github.com/backoff-node/backoff-node/internal/harness"
 )
 
 var (

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/backoff-node/backoff-node/harness"
+	"github.com/backoff-node/backoff-node/internal/harness"
 )
 
 func TestParseLine(t *testing.T) {

@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/backoff-node/backoff-node/harness"
+	"github.com/backoff-node/backoff-node/internal/harness"
 )
 
 // Scenario 1: relays through 30% loss, each way, to the maelstrom demo echo

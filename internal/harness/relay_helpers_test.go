@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/backoff-node/backoff-node/harness"
+	"github.com/backoff-node/backoff-node/internal/harness"
 )
 
 // replyTimeout bounds the wait for any one reply a scenario expects; it is
