@@ -593,7 +593,7 @@ func skippedLine(r *rand.Rand, i int, long bool) []byte {
 // a sender this network cannot route a reply to.
 func corpus(t *testing.T, nodes []string) (lines [][]byte, srcs []string) {
 	t.Helper()
-	files, _ := filepath.Glob("../node/testdata/fuzz/FuzzLine/*")
+	files, _ := filepath.Glob("../../node/testdata/fuzz/FuzzLine/*")
 	var raw [][]byte
 	for _, f := range files {
 		b, err := os.ReadFile(f)
@@ -608,7 +608,7 @@ func corpus(t *testing.T, nodes []string) (lines [][]byte, srcs []string) {
 			}
 		}
 	}
-	ins, _ := filepath.Glob("../testdata/transcripts/*.in")
+	ins, _ := filepath.Glob("../../testdata/transcripts/*.in")
 	for _, f := range ins {
 		b, err := os.ReadFile(f)
 		if err != nil {
