@@ -31,8 +31,8 @@ func TestRelaysLeakNothing(t *testing.T) {
 		fmt.Fprintln(pw, initLine("n1", "n1", "n2"))
 		synctest.Wait()
 		idle := nodeGoroutines()
-		if idle != 1 {
-			t.Errorf("%d node goroutines when idle, want 1 (Run)", idle)
+		if idle != 2 {
+			t.Errorf("%d node goroutines when idle, want 2 (Run and its reader)", idle)
 		}
 
 		for i := range relays {

@@ -12,6 +12,8 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/backoff-node/backoff-node/handlers"
 	"github.com/backoff-node/backoff-node/node"
@@ -21,8 +23,20 @@ func main() {
 	verbose := flag.Bool("v", os.Getenv("BACKOFF_NODE_VERBOSE") != "", "log every message received and sent to stderr")
 	flag.Parse()
 
+	// A write to a closed stdout or stderr fails with EPIPE instead of
+	// killing the process: logs are best effort, and a lost stdout is
+	// reported by Run.
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
+
 	n := newNode(os.Stdin, os.Stdout, os.Stderr, rand.New(rand.NewPCG(osSeed(), osSeed())))
 	n.Verbose = *verbose
+	stop := make(chan os.Signal, 1)
+	signal.Notify(stop, syscall.SIGTERM, os.Interrupt)
+	go func() {
+		s := <-stop
+		n.Logf("%v: stopping; in-flight requests are answered with error 11", s)
+		n.Stop()
+	}()
 	if err := n.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "backoff-node:", err)
 		os.Exit(1)

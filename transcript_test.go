@@ -79,6 +79,10 @@ func runScript(t *testing.T, script []byte) (stdout, stderr []byte) {
 					t.Errorf("write: %v", err)
 					return
 				}
+				// Let the node handle the line before the next comes, so
+				// that the order of what it writes does not depend on how
+				// far ahead its reader got (replies go first).
+				synctest.Wait()
 			}
 		}()
 		n := newNode(pr, &out, &logs, testSeeds())

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/backoff-node/backoff-node/backoff"
+	"github.com/backoff-node/backoff-node/internal/jsonwire"
 	"github.com/backoff-node/backoff-node/node"
 	maelstrom "github.com/jepsen-io/maelstrom/demo/go"
 )
@@ -46,7 +47,7 @@ func show(v []byte) string {
 // field returns the request's value for key, treating null as absent.
 func field(req *node.Request, key string) ([]byte, bool) {
 	v, ok := req.Field(key)
-	if !ok || node.Kind(v) == "null" {
+	if !ok || jsonwire.Kind(v) == "null" {
 		return nil, false
 	}
 	return v, true
@@ -57,7 +58,7 @@ func intField(req *node.Request, key string, def, lo, hi int64) (int64, error) {
 	if !ok {
 		return def, nil
 	}
-	n, ok := node.Int(v)
+	n, ok := jsonwire.Int(v)
 	if !ok || n < lo || n > hi {
 		return 0, badField(key, fmt.Sprintf("an integer from %d to %d", lo, hi), v)
 	}
@@ -71,7 +72,7 @@ func floatField(req *node.Request, key string, def, lo, hi float64, open bool, v
 	if !ok {
 		return def, nil
 	}
-	f, ok := node.Float(v)
+	f, ok := jsonwire.Float(v)
 	if !ok || f < lo || f > hi || open && f == lo {
 		return 0, badField(key, valid, v)
 	}
@@ -101,7 +102,7 @@ func (h *handlers) decodeSchedule(req *node.Request) (scheduleParams, error) {
 		return p, err
 	}
 	if v, ok := field(req, "seed"); ok {
-		s, ok := node.Int(v)
+		s, ok := jsonwire.Int(v)
 		if !ok || s < 0 || s > maxSeed {
 			return p, badField("seed", fmt.Sprintf("an integer from 0 to 2^53 (%d)", int64(maxSeed)), v)
 		}
@@ -111,7 +112,7 @@ func (h *handlers) decodeSchedule(req *node.Request) (scheduleParams, error) {
 	}
 	p.strategy = backoff.DefaultStrategy
 	if v, ok := field(req, "strategy"); ok {
-		s, isString := node.String(v)
+		s, isString := jsonwire.String(v)
 		if _, err := backoff.Lookup(s, p.params); !isString || err != nil {
 			return p, badField("strategy", "one of "+strings.Join(backoff.Names(), ", "), v)
 		}

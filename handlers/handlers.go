@@ -59,7 +59,7 @@ func echo(req *node.Request) (*node.Body, error) {
 	body := node.NewBody("echo_ok")
 	for _, m := range req.Members {
 		if m.Key != "type" && m.Key != "msg_id" {
-			body.Raw(m.Key, m.Value)
+			body.Member(m)
 		}
 	}
 	return body, nil

@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/backoff-node/backoff-node/internal/jsonwire"
 	"github.com/backoff-node/backoff-node/node"
 	maelstrom "github.com/jepsen-io/maelstrom/demo/go"
 )
@@ -13,7 +14,7 @@ import (
 // relay replies when the target answers or when it gives up.
 func (h *handlers) backoffRelay(req *node.Request) (*node.Body, error) {
 	v, _ := field(req, "target")
-	target, ok := node.String(v)
+	target, ok := jsonwire.String(v)
 	if !ok || target == "" {
 		return nil, badField("target", "a non-empty node id string", orMissing(v))
 	}
@@ -36,7 +37,7 @@ func (h *handlers) backoffRelay(req *node.Request) (*node.Body, error) {
 		payload:  payload,
 		schedule: schedule(p),
 		timeout:  time.Duration(timeout * float64(time.Second)),
-		done:     h.node.Track(),
+		done:     h.node.Track(nil),
 	}
 	r.start()
 	return nil, nil
@@ -55,10 +56,10 @@ func orMissing(v []byte) []byte {
 func decodePayload(req *node.Request) (*node.Body, error) {
 	const want = "an object with a string type and no in_reply_to"
 	v, _ := field(req, "payload")
-	if node.Kind(v) != "object" {
+	if jsonwire.Kind(v) != "object" {
 		return nil, badField("payload", want, orMissing(v))
 	}
-	members, err := node.Object(v)
+	members, err := jsonwire.ParseObject(v, nil)
 	if err != nil {
 		return nil, badField("payload", want, v)
 	}
@@ -67,7 +68,7 @@ func decodePayload(req *node.Request) (*node.Body, error) {
 	for _, m := range members {
 		switch m.Key {
 		case "type":
-			typ, hasType = node.String(m.Value)
+			typ, hasType = jsonwire.String(m.Value)
 		case "in_reply_to":
 			return nil, badField("payload", want, v)
 		}
@@ -141,7 +142,7 @@ func (r *relay) onReply(rep *node.Request) {
 	}
 	if code, ok := transient(rep); ok {
 		irt, _ := rep.Field("in_reply_to")
-		if id, _ := node.Int(irt); id == r.current && r.waiting {
+		if id, _ := jsonwire.Int(irt); id == r.current && r.waiting {
 			r.timer.Stop()
 			r.fail(fmt.Sprintf("failed with transient error %d (%s)", code, maelstrom.ErrorCodeText(code)))
 		} else {
@@ -211,7 +212,7 @@ func transient(rep *node.Request) (int, bool) {
 	if !ok {
 		return maelstrom.Timeout, true
 	}
-	code, ok := node.Int(v)
+	code, ok := jsonwire.Int(v)
 	if !ok {
 		return 0, false
 	}

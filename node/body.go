@@ -1,6 +1,10 @@
 package node
 
-import "strconv"
+import (
+	"strconv"
+
+	"github.com/backoff-node/backoff-node/internal/jsonwire"
+)
 
 // A Body is a message body under construction, kept in wire order: type
 // first, then the fields in the order they are added; the node appends
@@ -16,7 +20,7 @@ func NewBody(typ string) *Body { return &Body{typ: typ} }
 
 func (b *Body) key(k string) {
 	b.fields = append(b.fields, ',', ' ')
-	b.fields = appendString(b.fields, k)
+	b.fields = jsonwire.AppendString(b.fields, k)
 	b.fields = append(b.fields, ':', ' ')
 }
 
@@ -30,14 +34,14 @@ func (b *Body) Int(key string, v int64) *Body {
 // Float adds a number field written as Python writes a float (2.0, 0.1).
 func (b *Body) Float(key string, v float64) *Body {
 	b.key(key)
-	b.fields = appendFloat(b.fields, v)
+	b.fields = jsonwire.AppendFloat(b.fields, v)
 	return b
 }
 
 // String adds a string field.
 func (b *Body) String(key, v string) *Body {
 	b.key(key)
-	b.fields = appendString(b.fields, v)
+	b.fields = jsonwire.AppendString(b.fields, v)
 	return b
 }
 
@@ -64,6 +68,17 @@ func (b *Body) Raw(key string, v []byte) *Body {
 		b.fields = append(b.fields, "null"...)
 		return b
 	}
-	b.fields = appendValue(b.fields, v)
+	b.fields = jsonwire.AppendValue(b.fields, v)
+	return b
+}
+
+// Member adds a member of a request as it came, key and value both encoded
+// (see jsonwire.Member), re-spaced and escaped the Python way; echo uses it
+// so that a key survives byte for byte what decoding would change.
+func (b *Body) Member(m jsonwire.Member) *Body {
+	b.fields = append(b.fields, ',', ' ')
+	b.fields = jsonwire.AppendValue(b.fields, m.RawKey)
+	b.fields = append(b.fields, ':', ' ')
+	b.fields = jsonwire.AppendValue(b.fields, m.Value)
 	return b
 }

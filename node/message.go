@@ -1,8 +1,11 @@
 package node
 
 import (
+	"encoding/json"
 	"fmt"
 	"unicode/utf8"
+
+	"github.com/backoff-node/backoff-node/internal/jsonwire"
 )
 
 // parseMessage validates one line as a Maelstrom message: a JSON object whose
@@ -12,7 +15,7 @@ func parseMessage(line []byte) (*Request, error) {
 	if !utf8.Valid(line) {
 		return nil, fmt.Errorf("not valid UTF-8")
 	}
-	top, err := parseObject(line, make([]Member, 0, 4))
+	top, err := jsonwire.ParseObject(line, make([]jsonwire.Member, 0, 4))
 	if err != nil {
 		return nil, err
 	}
@@ -21,9 +24,9 @@ func parseMessage(line []byte) (*Request, error) {
 	for _, m := range top {
 		switch m.Key {
 		case "src", "dest":
-			s, ok := String(m.Value)
+			s, ok := jsonwire.String(m.Value)
 			if !ok {
-				return nil, fmt.Errorf("%s is %s, not a string", m.Key, Kind(m.Value))
+				return nil, fmt.Errorf("%s is %s, not a string", m.Key, jsonwire.Kind(m.Value))
 			}
 			if m.Key == "src" {
 				req.Src = s
@@ -40,34 +43,29 @@ func parseMessage(line []byte) (*Request, error) {
 	if body == nil {
 		return nil, fmt.Errorf("no body")
 	}
-	if Kind(body) != "object" {
-		return nil, fmt.Errorf("body is %s, not an object", Kind(body))
+	if jsonwire.Kind(body) != "object" {
+		return nil, fmt.Errorf("body is %s, not an object", jsonwire.Kind(body))
 	}
 	req.Body = body
 	// The body was validated with the line; this only splits it.
-	if req.Members, err = parseObject(body, make([]Member, 0, 8)); err != nil {
+	if req.Members, err = jsonwire.ParseObject(body, make([]jsonwire.Member, 0, 8)); err != nil {
 		return nil, err
 	}
 	raw, ok := req.Field("type")
 	if !ok {
 		return nil, fmt.Errorf("body has no type")
 	}
-	if req.Type, ok = String(raw); !ok {
-		return nil, fmt.Errorf("body type is %s, not a string", Kind(raw))
+	if req.Type, ok = jsonwire.String(raw); !ok {
+		return nil, fmt.Errorf("body type is %s, not a string", jsonwire.Kind(raw))
 	}
 	if raw, ok := req.Field("msg_id"); ok {
-		req.MsgID, req.HasMsgID = Int(raw)
+		req.MsgID, req.HasMsgID = jsonwire.Int(raw)
 	}
 	return req, nil
 }
 
-// Object validates v as a JSON object and returns its members in order.
-func Object(v []byte) ([]Member, error) {
-	return parseObject(v, nil)
-}
-
 func isBlank(b []byte) bool {
-	return skipSpace(b, 0) == len(b)
+	return jsonwire.SkipSpace(b, 0) == len(b)
 }
 
 // snippet shortens b for a log line.
@@ -81,30 +79,9 @@ func snippet(b []byte) string {
 
 // stringArray decodes an encoded JSON array of strings.
 func stringArray(v []byte) ([]string, error) {
-	if Kind(v) != "array" {
-		return nil, fmt.Errorf("is %s, not an array of strings", Kind(v))
-	}
 	var out []string
-	i := skipSpace(v, 1)
-	if i < len(v) && v[i] == ']' {
-		return out, nil
-	}
-	for i < len(v) {
-		end, err := scanValue(v, i, 0)
-		if err != nil {
-			return nil, err
-		}
-		s, ok := String(v[i:end])
-		if !ok {
-			return nil, fmt.Errorf("has %s %s, not a string", Kind(v[i:end]), snippet(v[i:end]))
-		}
-		out = append(out, s)
-		i = skipSpace(v, end)
-		if i < len(v) && v[i] == ',' {
-			i = skipSpace(v, i+1)
-			continue
-		}
-		break
+	if err := json.Unmarshal(v, &out); err != nil {
+		return nil, fmt.Errorf("is %s, not an array of strings", snippet(v))
 	}
 	return out, nil
 }

@@ -6,17 +6,28 @@
 // then Run) and its error codes, and mends what that node gets wrong for us:
 //   - a malformed line, an over-long line or an unknown type never stops the
 //     node: the line is logged and skipped, or answered with error 10;
-//   - init is handled before the next line is read, so init_ok is written
-//     before any later reply and every message carries src;
+//   - init is handled before any later line, so init_ok is written before
+//     any later reply and every message carries src;
 //   - one msg_id counter, from 0, numbers everything the node sends;
 //   - an error body always carries its code, also when it is 0;
-//   - a call's callback is removed when its caller forgets it, so a reply
-//     that comes late finds nothing and leaks nothing;
-//   - lines are written as Python's json.dumps writes them, in wire order.
+//   - a reply counts only if it comes from the node the call went to, and a
+//     call's callback is removed when its caller forgets it, so a reply that
+//     comes late or forged finds nothing and leaks nothing;
+//   - lines are written as Python's json.dumps writes them, in wire order;
+//   - a stop (Stop, on SIGTERM) answers every request in flight instead of
+//     dropping it, and logging is best effort: a broken log never stops it.
 //
-// Handlers run on the reading goroutine, one message at a time, which keeps
-// replies in request order and makes the common case (echo) cheap; a handler
-// whose work takes time (a relay) replies later with Reply, inside a Track.
+// # Reading, and replies first
+//
+// A reader goroutine reads and parses lines into a queue; the handling
+// goroutine takes replies to the node's calls ahead of requests it has not
+// handled yet. Under a burst of requests that each make a call (a relay),
+// the replies would otherwise wait behind the burst, their calls would time
+// out, and the node would retry into its own backlog. Requests are handled
+// in the order they came, each one at a time, on the handling goroutine,
+// which keeps replies to them in request order and makes echo cheap; a
+// handler whose work takes time (a relay) replies later with Reply, inside
+// a Track.
 package node
 
 import (
@@ -30,16 +41,28 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
+	"github.com/backoff-node/backoff-node/internal/jsonwire"
 	maelstrom "github.com/jepsen-io/maelstrom/demo/go"
 )
 
-// MaxLine is the longest line the node reads whole (SPEC.md): 1 MiB, not
-// counting the newline. Longer lines are logged and skipped.
+// MaxLine is the longest line the node reads whole (docs/SPEC.md): 1 MiB,
+// not counting the newline. Longer lines are logged and skipped.
 const MaxLine = 1 << 20
 
-// maxBacklog bounds the requests held while the node waits for init.
-const maxBacklog = 1024
+// Bounds on what the node holds. The queue bound lets a burst of 100,000
+// ordinary requests be read whole (so replies behind it are read too) while
+// a flood cannot take unbounded memory: past it the reader waits, and the
+// sender's pipe fills.
+const (
+	maxHeldBytes  = 16 << 20 // requests held until init
+	maxQueueBytes = 64 << 20 // lines read but not yet handled
+)
+
+// stopGrace bounds how long Stop waits for tracked work to answer after it
+// was aborted, so that the node exits within a second of a SIGTERM.
+const stopGrace = 500 * time.Millisecond
 
 // A Request is a message addressed to this node: a request by type, or a
 // reply to one of its calls. It is valid only while the handler or callback
@@ -52,7 +75,7 @@ type Request struct {
 	HasMsgID bool
 	// Members are all members of the body, in wire order, type and msg_id
 	// included.
-	Members []Member
+	Members []jsonwire.Member
 	// Body is the body as it came, encoded.
 	Body []byte
 }
@@ -85,7 +108,7 @@ type Origin struct {
 type HandlerFunc func(req *Request) (*Body, error)
 
 // Node is one Maelstrom node. Create it with New, register handlers with
-// Handle, then call Run. Reply, Call, Forget and Track are safe for
+// Handle, then call Run. Reply, Call, Forget, Track and Stop are safe for
 // concurrent use.
 type Node struct {
 	in   io.Reader
@@ -96,32 +119,47 @@ type Node struct {
 	// handling it.
 	Verbose bool
 
-	handlers map[string]HandlerFunc
-	backlog  []heldLine // requests that came before init
+	handlers  map[string]HandlerFunc
+	held      []*item // requests that came before init
+	heldBytes int
 
-	mu       sync.Mutex // guards id, ids, out, nextID, writeErr and the order of lines
-	id       string     // written by the reading goroutine only, under mu
-	ids      []string
+	mu       sync.Mutex // guards id, out, nextID, writeErr and the order of lines
+	id       string     // written by the handling goroutine only, under mu
 	out      *bufio.Writer
 	nextID   int64
 	writeErr error
 
-	pmu     sync.Mutex // guards pending
-	pending map[int64]func(*Request)
+	pmu     sync.Mutex // guards pending, aborts and nextWork
+	pending map[int64]call
+	aborts  map[int64]func()
+	nextWk  int64
+	work    sync.WaitGroup // tracked work in flight
 
-	work sync.WaitGroup // tracked work in flight
+	q        queue
+	stopOnce sync.Once
+	stopped  chan struct{} // closed by Stop
+}
+
+// call is a pending call: where it went and what to run on its reply.
+type call struct {
+	dest    string
+	onReply func(*Request)
 }
 
 // New returns a node that reads from in, writes protocol lines to out and
-// logs to logs.
+// logs to logs. Writing to logs is best effort: its errors are ignored.
 func New(in io.Reader, out, logs io.Writer) *Node {
-	return &Node{
+	n := &Node{
 		in:       in,
 		out:      bufio.NewWriterSize(out, 64<<10),
 		logs:     log.New(logs, "", log.Lmicroseconds|log.LUTC),
 		handlers: make(map[string]HandlerFunc),
-		pending:  make(map[int64]func(*Request)),
+		pending:  make(map[int64]call),
+		aborts:   make(map[int64]func()),
+		stopped:  make(chan struct{}),
 	}
+	n.q.init()
+	return n
 }
 
 // Handle registers h for requests of type typ. It panics if typ already has a
@@ -140,32 +178,108 @@ func (n *Node) ID() string {
 	return n.id
 }
 
-// NodeIDs returns the ids of all nodes in the cluster, as init gave them.
-func (n *Node) NodeIDs() []string {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	return n.ids
-}
-
 // Logf writes a log line to the node's log (stderr).
 func (n *Node) Logf(format string, args ...any) {
 	n.logs.Printf(format, args...)
 }
 
 // Run reads and handles messages until the end of input, then waits for
-// tracked work to finish and returns. It returns an error only if reading
-// or writing failed.
+// tracked work to finish and returns; or, once Stop is called, stops
+// reading, answers what it holds and returns. It returns an error only if
+// reading or writing failed.
 func (n *Node) Run() error {
+	go n.read()
+	var readErr error
+	for {
+		it, err, ok := n.q.next(n.flush)
+		if !ok {
+			readErr = err
+			break
+		}
+		n.handle(it)
+	}
+	if len(n.held) > 0 {
+		n.logs.Printf("input ended before init: %d held requests never answered (no node id to answer from)", len(n.held))
+		n.held = nil
+	}
+	n.flush()
+	n.finishWork()
+	n.flush()
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.writeErr != nil {
+		return n.writeErr
+	}
+	if readErr != nil && !n.isStopped() {
+		return fmt.Errorf("read: %w", readErr)
+	}
+	return nil
+}
+
+// Stop makes Run return promptly: the node stops reading, answers every
+// request it has read but not handled with error 11 (node shutting down),
+// aborts every tracked work (which answers, see Track), waits for it up to
+// half a second, and flushes. It is safe to call more than once and from
+// any goroutine. The reader goroutine stays in its read of the input until
+// the input ends or the process exits, which is what main does next.
+func (n *Node) Stop() {
+	n.stopOnce.Do(func() {
+		close(n.stopped)
+		n.q.stop()
+	})
+}
+
+func (n *Node) isStopped() bool {
+	select {
+	case <-n.stopped:
+		return true
+	default:
+		return false
+	}
+}
+
+// finishWork waits for tracked work: all of it at the end of input, unless
+// Stop comes first; after Stop, it answers unhandled requests, aborts the
+// work and waits a bounded time.
+func (n *Node) finishWork() {
+	idle := make(chan struct{})
+	go func() { n.work.Wait(); close(idle) }()
+	select {
+	case <-idle:
+		if !n.isStopped() {
+			return
+		}
+	case <-n.stopped:
+	}
+	for _, it := range n.q.drain() {
+		if it.req != nil && it.req.HasMsgID && !it.reply && n.id != "" {
+			n.replyError(it.req.Origin(), maelstrom.NewRPCError(maelstrom.TemporarilyUnavailable, "node shutting down"))
+		}
+	}
+	n.pmu.Lock()
+	aborts := make([]func(), 0, len(n.aborts))
+	for _, a := range n.aborts {
+		aborts = append(aborts, a)
+	}
+	n.pmu.Unlock()
+	for _, a := range aborts {
+		a()
+	}
+	select {
+	case <-idle:
+	case <-time.After(stopGrace):
+		n.logs.Printf("stop: tracked work still running after %v, not waited for", stopGrace)
+	}
+}
+
+// read is the reader goroutine: it splits the input into lines, parses
+// them and queues them for the handling goroutine.
+func (n *Node) read() {
 	r := bufio.NewReaderSize(n.in, 64<<10)
 	var long []byte  // assembles a line longer than r's buffer
 	tooLong := false // the line being read is over MaxLine: drop it
 	lineNo := 0
 	for {
-		if r.Buffered() == 0 {
-			// About to block: whatever was answered so far goes out now.
-			// Flushing per batch, not per line, is what makes echo fast.
-			n.flush()
-		}
 		chunk, err := r.ReadSlice('\n')
 		if errors.Is(err, bufio.ErrBufferFull) {
 			if len(long)+len(chunk) > MaxLine+2 { // +2: room for "\r\n"
@@ -190,28 +304,41 @@ func (n *Node) Run() error {
 			lineNo++
 			if line = trimEOL(line); len(line) > MaxLine {
 				n.logs.Printf("line %d: longer than %d bytes, skipped", lineNo, MaxLine)
-			} else {
-				n.handleLine(lineNo, line)
+			} else if !isBlank(line) {
+				if !n.q.put(n.parse(lineNo, line)) {
+					return // stopped
+				}
 			}
 		}
-		if err == io.EOF {
-			break
-		}
 		if err != nil {
-			n.flush()
-			n.work.Wait()
-			return fmt.Errorf("read: %w", err)
+			if err == io.EOF {
+				err = nil
+			}
+			n.q.close(err)
+			return
 		}
 	}
-	if len(n.backlog) > 0 {
-		n.logs.Printf("end of input before init: %d requests never answered", len(n.backlog))
+}
+
+// An item is a line read and parsed, waiting to be handled.
+type item struct {
+	no    int
+	line  []byte   // a copy, owned by the item
+	req   *Request // nil if the line is not a message
+	err   error    // why not
+	reply bool     // a reply to a call of this node
+}
+
+func (it *item) size() int { return len(it.line) + 256 } // 256: the parsed form
+
+// parse copies and parses one line off the reader's buffer.
+func (n *Node) parse(lineNo int, line []byte) *item {
+	it := &item{no: lineNo, line: slices.Clone(line)}
+	it.req, it.err = parseMessage(it.line)
+	if it.req != nil {
+		_, it.reply = it.req.Field("in_reply_to")
 	}
-	n.flush()
-	n.work.Wait()
-	n.flush()
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	return n.writeErr
+	return it
 }
 
 func trimEOL(b []byte) []byte {
@@ -224,34 +351,33 @@ func trimEOL(b []byte) []byte {
 	return b
 }
 
-// handleLine parses one line and dispatches it. It never panics on input.
-func (n *Node) handleLine(lineNo int, line []byte) {
+// handle handles one parsed line. It never panics on input.
+func (n *Node) handle(it *item) {
 	if n.Verbose {
-		n.logs.Printf("recv %s", line)
+		n.logs.Printf("recv %s", it.line)
 	}
-	if isBlank(line) {
+	if it.err != nil {
+		n.logs.Printf("line %d: %v, skipped: %s", it.no, it.err, snippet(it.line))
 		return
 	}
-	req, err := parseMessage(line)
-	if err != nil {
-		n.logs.Printf("line %d: %v, skipped: %s", lineNo, err, snippet(line))
-		return
-	}
-	if irt, ok := req.Field("in_reply_to"); ok {
-		n.dispatchReply(lineNo, req, irt)
+	req := it.req
+	if it.reply {
+		n.dispatchReply(it.no, req)
 		return
 	}
 	if n.id == "" && req.Type != "init" {
-		if len(n.backlog) >= maxBacklog {
-			n.logs.Printf("line %d: %q before init and %d already held, dropped", lineNo, req.Type, maxBacklog)
+		if n.heldBytes+it.size() > maxHeldBytes {
+			n.logs.Printf("line %d: %q before init and %d bytes already held, dropped unanswered: %s",
+				it.no, req.Type, n.heldBytes, snippet(it.line))
 			return
 		}
-		n.logs.Printf("line %d: %q before init, held until init", lineNo, req.Type)
-		n.backlog = append(n.backlog, heldLine{lineNo, slices.Clone(line)})
+		n.logs.Printf("line %d: %q before init, held until init", it.no, req.Type)
+		n.held = append(n.held, it)
+		n.heldBytes += it.size()
 		return
 	}
 	if req.Type == "init" {
-		n.handleInit(lineNo, req)
+		n.handleInit(it.no, req)
 		return
 	}
 	n.dispatch(req)
@@ -274,7 +400,7 @@ func (n *Node) dispatch(req *Request) {
 	case err != nil:
 		n.replyError(req.Origin(), err)
 	case body != nil:
-		n.send(req.Origin(), body, false)
+		n.send(req.Origin(), body, false, nil)
 	}
 }
 
@@ -308,7 +434,7 @@ func (n *Node) handleInit(lineNo int, req *Request) {
 		return
 	}
 	raw, _ := req.Field("node_id")
-	id, ok := String(raw)
+	id, ok := jsonwire.String(raw)
 	if !ok || id == "" {
 		n.logs.Printf("line %d: init without a string node_id, skipped: %s", lineNo, snippet(raw))
 		return
@@ -322,43 +448,47 @@ func (n *Node) handleInit(lineNo int, req *Request) {
 		}
 	}
 	n.mu.Lock()
-	n.id, n.ids = id, ids
+	n.id = id
 	n.mu.Unlock()
 	n.logs.Printf("node %s initialized, cluster %v", id, ids)
-	n.send(req.Origin(), NewBody("init_ok"), false)
+	n.send(req.Origin(), NewBody("init_ok"), false, nil)
 
-	backlog := n.backlog
-	n.backlog = nil
-	for _, h := range backlog {
-		n.handleLine(h.no, h.line)
+	held := n.held
+	n.held, n.heldBytes = nil, 0
+	for _, it := range held {
+		n.handle(it)
 	}
 }
 
-// heldLine is a request read before init, kept with its line number.
-type heldLine struct {
-	no   int
-	line []byte
-}
-
-func (n *Node) dispatchReply(lineNo int, req *Request, irt []byte) {
-	id, ok := Int(irt)
+// dispatchReply runs the callback of the call a reply answers, if the reply
+// comes from the node that call went to. A reply from anyone else, forged
+// or misrouted, is logged and ignored, and the call stays pending, so the
+// genuine reply still counts.
+func (n *Node) dispatchReply(lineNo int, req *Request) {
+	irt, _ := req.Field("in_reply_to")
+	id, ok := jsonwire.Int(irt)
 	if !ok {
 		n.logs.Printf("line %d: in_reply_to is not an integer, skipped: %s", lineNo, snippet(irt))
 		return
 	}
 	n.pmu.Lock()
-	cb := n.pending[id]
-	delete(n.pending, id)
-	n.pmu.Unlock()
-	if cb == nil {
-		n.logs.Printf("line %d: reply %q from %s to msg_id %d matches nothing pending, ignored", lineNo, req.Type, req.Src, id)
-		return
+	c, found := n.pending[id]
+	if found && c.dest == req.Src {
+		delete(n.pending, id)
 	}
-	cb(req)
+	n.pmu.Unlock()
+	switch {
+	case !found:
+		n.logs.Printf("line %d: reply %q from %s to msg_id %d matches nothing pending, ignored", lineNo, req.Type, req.Src, id)
+	case c.dest != req.Src:
+		n.logs.Printf("line %d: reply %q to msg_id %d comes from %s, but that call went to %s: ignored", lineNo, req.Type, id, req.Src, c.dest)
+	default:
+		c.onReply(req)
+	}
 }
 
-// Reply sends body to origin.
-func (n *Node) Reply(to Origin, body *Body) { n.send(to, body, true) }
+// Reply sends body to origin and flushes.
+func (n *Node) Reply(to Origin, body *Body) { n.send(to, body, true, nil) }
 
 // errorBody returns the error body for err; see HandlerFunc. The code is
 // always written, also when it is 0.
@@ -371,14 +501,14 @@ func errorBody(err error) *Body {
 }
 
 func (n *Node) replyError(to Origin, err error) {
-	n.send(to, errorBody(err), false)
+	n.send(to, errorBody(err), false, nil)
 }
 
 // Call sends body to dest with a fresh msg_id and arranges for onReply to
-// run, on the reading goroutine, when a reply to it arrives. It returns the
-// msg_id. The callback runs at most once; Forget removes it.
+// run, on the handling goroutine, when a reply from dest to it arrives. It
+// returns the msg_id. The callback runs at most once; Forget removes it.
 func (n *Node) Call(dest string, body *Body, onReply func(*Request)) int64 {
-	return n.sendLocked(Origin{Dest: dest}, body, true, onReply)
+	return n.send(Origin{Dest: dest}, body, true, onReply)
 }
 
 // Forget drops the callbacks of the given calls: replies to them will match
@@ -399,37 +529,48 @@ func (n *Node) Pending() int {
 }
 
 // Track marks the start of work that Run must wait for at the end of input;
-// call the returned function, once, when it is done.
-func (n *Node) Track() (done func()) {
+// call the returned function, once, when it is done. If the node is
+// stopped first (Stop), it calls abort, once, from the goroutine that runs
+// Run: the work must then answer whoever waits for it and call done
+// promptly. abort may be nil for work that needs no warning.
+func (n *Node) Track(abort func()) (done func()) {
 	n.work.Add(1)
-	return sync.OnceFunc(n.work.Done)
+	n.pmu.Lock()
+	id := n.nextWk
+	n.nextWk++
+	if abort != nil {
+		n.aborts[id] = sync.OnceFunc(abort)
+	}
+	n.pmu.Unlock()
+	return sync.OnceFunc(func() {
+		n.pmu.Lock()
+		delete(n.aborts, id)
+		n.pmu.Unlock()
+		n.work.Done()
+	})
 }
 
-func (n *Node) send(to Origin, body *Body, flush bool) {
-	n.sendLocked(to, body, flush, nil)
-}
-
-// sendLocked numbers, encodes and writes one message. The id is taken under
-// the same lock that orders the output, so ids rise line by line; a call's
-// callback is registered before its line can be flushed, so a reply cannot
-// overtake it.
-func (n *Node) sendLocked(to Origin, body *Body, flush bool, onReply func(*Request)) int64 {
+// send numbers, encodes and writes one message, and flushes if asked. The
+// id is taken under the same lock that orders the output, so ids rise line
+// by line; a call's callback is registered before its line can be flushed,
+// so a reply cannot overtake it.
+func (n *Node) send(to Origin, body *Body, flush bool, onReply func(*Request)) int64 {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	id := n.nextID
 	n.nextID++
 	if onReply != nil {
 		n.pmu.Lock()
-		n.pending[id] = onReply
+		n.pending[id] = call{dest: to.Dest, onReply: onReply}
 		n.pmu.Unlock()
 	}
 	buf := n.out.AvailableBuffer()
 	buf = append(buf, `{"src": `...)
-	buf = appendString(buf, n.id)
+	buf = jsonwire.AppendString(buf, n.id)
 	buf = append(buf, `, "dest": `...)
-	buf = appendString(buf, to.Dest)
+	buf = jsonwire.AppendString(buf, to.Dest)
 	buf = append(buf, `, "body": {"type": `...)
-	buf = appendString(buf, body.typ)
+	buf = jsonwire.AppendString(buf, body.typ)
 	buf = append(buf, body.fields...)
 	if to.HasInReplyTo {
 		buf = append(buf, `, "in_reply_to": `...)
@@ -458,8 +599,9 @@ func (n *Node) flush() {
 	n.mu.Unlock()
 }
 
+// flushLocked writes out what is buffered. n.mu is held.
 func (n *Node) flushLocked() {
-	if n.writeErr != nil {
+	if n.writeErr != nil || n.out.Buffered() == 0 {
 		return
 	}
 	if err := n.out.Flush(); err != nil {

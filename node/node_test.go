@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 
 	maelstrom "github.com/jepsen-io/maelstrom/demo/go"
 )
@@ -110,28 +111,227 @@ func TestNode_Run(t *testing.T) {
 	})
 }
 
-// TestNode_Call checks that a reply reaches its callback once, and that a
-// forgotten call's reply matches nothing.
+// pipeNode runs a node with an echo handler on a pipe inside a synctest
+// bubble; write feeds it one line and waits until the node has handled it.
+type pipeNode struct {
+	*Node
+	t      *testing.T
+	in     *io.PipeWriter
+	out    *syncBuffer
+	logs   *syncBuffer
+	runErr chan error
+}
+
+func startPipeNode(t *testing.T, setup func(*Node)) *pipeNode {
+	pr, pw := io.Pipe()
+	p := &pipeNode{t: t, in: pw, out: &syncBuffer{}, logs: &syncBuffer{}, runErr: make(chan error, 1)}
+	p.Node = New(pr, p.out, p.logs)
+	p.Handle("echo", func(r *Request) (*Body, error) {
+		v, _ := r.Field("echo")
+		return NewBody("echo_ok").Raw("echo", v), nil
+	})
+	if setup != nil {
+		setup(p.Node)
+	}
+	go func() { p.runErr <- p.Run() }()
+	p.write(initLine)
+	return p
+}
+
+func (p *pipeNode) write(line string) {
+	p.t.Helper()
+	if _, err := io.WriteString(p.in, line+"\n"); err != nil {
+		p.t.Fatal(err)
+	}
+	synctest.Wait()
+}
+
+// end closes the input and returns Run's error.
+func (p *pipeNode) end() error {
+	p.in.Close()
+	return <-p.runErr
+}
+
+// lines returns the output lines so far, decoded.
+func (p *pipeNode) lines() []map[string]any {
+	p.t.Helper()
+	var msgs []map[string]any
+	for _, line := range strings.Split(strings.TrimSuffix(p.out.String(), "\n"), "\n") {
+		if line == "" {
+			continue
+		}
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			p.t.Fatalf("output line is not JSON (%v): %q", err, line)
+		}
+		msgs = append(msgs, m)
+	}
+	return msgs
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestNode_Call checks that a reply reaches its callback once, that a
+// forgotten call's reply matches nothing, and that a reply from a node the
+// call did not go to is ignored while the genuine one still counts.
 func TestNode_Call(t *testing.T) {
-	var got []string
-	in := initLine + "\n" +
-		`{"src":"c1","dest":"n1","body":{"type":"go","msg_id":2}}` + "\n" +
-		`{"src":"n2","dest":"n1","body":{"type":"read_ok","in_reply_to":1}}` + "\n" +
-		`{"src":"n2","dest":"n1","body":{"type":"read_ok","in_reply_to":1}}` + "\n" +
-		`{"src":"n2","dest":"n1","body":{"type":"read_ok","in_reply_to":2}}` + "\n"
-	_, logs := run(t, in, func(n *Node) {
-		n.Handle("go", func(*Request) (*Body, error) {
-			n.Call("n2", NewBody("read"), func(r *Request) { got = append(got, r.Type) })
-			id := n.Call("n2", NewBody("read"), func(r *Request) { t.Errorf("forgotten call got %s", r.Type) })
-			n.Forget(id)
+	synctest.Test(t, func(t *testing.T) {
+		var got []string
+		p := startPipeNode(t, nil)
+		p.Handle("go", func(*Request) (*Body, error) {
+			p.Call("n2", NewBody("read"), func(r *Request) { got = append(got, r.Type+" from "+r.Src) })
+			id := p.Call("n2", NewBody("read"), func(r *Request) { t.Errorf("forgotten call got %s", r.Type) })
+			p.Forget(id)
 			return nil, nil
 		})
+		p.write(`{"src":"c1","dest":"n1","body":{"type":"go","msg_id":2}}`)
+		p.write(`{"src":"c9","dest":"n1","body":{"type":"forged_ok","in_reply_to":1}}`)
+		p.write(`{"src":"n3","dest":"n1","body":{"type":"error","code":11,"in_reply_to":1}}`)
+		p.write(`{"src":"n2","dest":"n1","body":{"type":"read_ok","in_reply_to":1}}`)
+		p.write(`{"src":"n2","dest":"n1","body":{"type":"read_ok","in_reply_to":1}}`)
+		p.write(`{"src":"n2","dest":"n1","body":{"type":"read_ok","in_reply_to":2}}`)
+		if err := p.end(); err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 1 || got[0] != "read_ok from n2" {
+			t.Errorf("callback got %v, want once, the reply from n2", got)
+		}
+		logs := p.logs.String()
+		if c := strings.Count(logs, "matches nothing pending"); c != 2 {
+			t.Errorf("%d unmatched replies logged, want 2 (the duplicate and the forgotten):\n%s", c, logs)
+		}
+		if c := strings.Count(logs, "but that call went to n2: ignored"); c != 2 {
+			t.Errorf("%d foreign replies logged, want 2 (from c9 and n3):\n%s", c, logs)
+		}
 	})
-	if len(got) != 1 {
-		t.Errorf("callback ran %d times, want once", len(got))
+}
+
+// TestNode_RepliesFirst: replies that arrive behind a backlog of requests
+// are handled before those requests.
+func TestNode_RepliesFirst(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var order []string
+		block := make(chan struct{})
+		p := startPipeNode(t, nil)
+		p.Handle("slow", func(*Request) (*Body, error) {
+			<-block // keeps the handling goroutine busy while lines queue up
+			return NewBody("slow_ok"), nil
+		})
+		p.Handle("note", func(r *Request) (*Body, error) {
+			order = append(order, "request")
+			return nil, nil
+		})
+		p.Handle("go", func(*Request) (*Body, error) {
+			p.Call("n2", NewBody("read"), func(*Request) { order = append(order, "reply") })
+			return nil, nil
+		})
+		p.write(`{"src":"c1","dest":"n1","body":{"type":"go","msg_id":2}}`)
+		p.write(`{"src":"c1","dest":"n1","body":{"type":"slow","msg_id":3}}`)
+		for i := range 5 {
+			p.write(fmt.Sprintf(`{"src":"c1","dest":"n1","body":{"type":"note","msg_id":%d}}`, 10+i))
+		}
+		p.write(`{"src":"n2","dest":"n1","body":{"type":"read_ok","in_reply_to":1}}`)
+		close(block)
+		synctest.Wait()
+		if err := p.end(); err != nil {
+			t.Fatal(err)
+		}
+		want := []string{"reply", "request", "request", "request", "request", "request"}
+		if fmt.Sprint(order) != fmt.Sprint(want) {
+			t.Errorf("handled %v, want %v", order, want)
+		}
+	})
+}
+
+// TestNode_FlushWithPartialLine: a reply goes out while part of the next
+// line sits unread, not when that line completes.
+func TestNode_FlushWithPartialLine(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := startPipeNode(t, nil)
+		io.WriteString(p.in, `{"src":"c1","dest":"n1","body":{"type":"echo","msg_id":2,"echo":"x"}}`+"\n"+`{"src":"c1","dest":"n1","bo`)
+		synctest.Wait()
+		if msgs := p.lines(); len(msgs) != 2 || body(msgs[1])["type"] != "echo_ok" {
+			t.Errorf("output %v, want init_ok and echo_ok before the next line is complete", msgs)
+		}
+		p.write(`dy":{"type":"echo","msg_id":3,"echo":"y"}}`)
+		if err := p.end(); err != nil {
+			t.Fatal(err)
+		}
+		if msgs := p.lines(); len(msgs) != 3 {
+			t.Errorf("%d lines, want 3", len(msgs))
+		}
+	})
+}
+
+// TestNode_Stop: Stop answers the requests read but not handled with error
+// 11, aborts tracked work, which answers, and Run returns nil.
+func TestNode_Stop(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		block := make(chan struct{})
+		p := startPipeNode(t, nil)
+		p.Handle("slow", func(*Request) (*Body, error) {
+			<-block
+			return NewBody("slow_ok"), nil
+		})
+		p.Handle("work", func(r *Request) (*Body, error) {
+			o := r.Origin()
+			var done func()
+			done = p.Track(func() {
+				p.Reply(o, NewBody("error").Int("code", 11).String("text", "node shutting down"))
+				done()
+			})
+			return nil, nil
+		})
+		p.write(`{"src":"c1","dest":"n1","body":{"type":"work","msg_id":2}}`)
+		p.write(`{"src":"c1","dest":"n1","body":{"type":"slow","msg_id":3}}`)
+		p.write(`{"src":"c1","dest":"n1","body":{"type":"echo","msg_id":4,"echo":1}}`)
+		p.Stop()
+		close(block)
+		if err := <-p.runErr; err != nil {
+			t.Fatalf("Run = %v, want nil after Stop", err)
+		}
+		p.in.Close() // the reader stays in its read until the input ends
+		got := map[float64]string{}
+		for _, m := range p.lines()[1:] {
+			b := body(m)
+			got[b["in_reply_to"].(float64)] = fmt.Sprint(b["type"], " ", b["code"])
+		}
+		want := map[float64]string{2: "error 11", 3: "slow_ok <nil>", 4: "error 11"}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("answers %v, want %v", got, want)
+		}
+	})
+}
+
+// TestNode_HeldBytesBounded: before init the node holds at most 16 MiB of
+// requests; the rest are logged as dropped, and what was held is answered.
+func TestNode_HeldBytesBounded(t *testing.T) {
+	var in strings.Builder
+	pad := strings.Repeat("x", 1<<19) // 512 KiB a request
+	const sent = 40                   // 20 MiB
+	for i := range sent {
+		fmt.Fprintf(&in, `{"src":"c1","dest":"n1","body":{"type":"echo","msg_id":%d,"echo":"%s"}}`+"\n", i+10, pad)
 	}
-	if c := strings.Count(logs, "matches nothing pending"); c != 2 {
-		t.Errorf("%d unmatched replies logged, want 2 (the duplicate and the forgotten):\n%s", c, logs)
+	in.WriteString(initLine + "\n")
+	msgs, logs := run(t, in.String(), nil)
+	answered, dropped := len(msgs)-1, strings.Count(logs, "dropped unanswered")
+	if answered+dropped != sent || answered < 30 || answered > 32 {
+		t.Errorf("%d answered and %d dropped of %d, want about 16 MiB (31) answered and the rest logged", answered, dropped, sent)
 	}
 }
 
@@ -150,7 +350,7 @@ func TestNode_MsgIDsUnique(t *testing.T) {
 	}
 	var wg sync.WaitGroup
 	for range senders {
-		release := n.Track()
+		release := n.Track(nil)
 		wg.Go(func() {
 			defer release()
 			for range each {
