@@ -36,7 +36,7 @@ func TestRelaysLeakNothing(t *testing.T) {
 		}
 
 		for i := range relays {
-			fmt.Fprintln(pw, req(fmt.Sprintf(`{"type":"backoff_relay","msg_id":%d,"target":"n2","payload":{"type":"read"},"max_retries":2,"base_delay":0.01,"attempt_timeout":0.1,"seed":%d}`, 10+i, i)))
+			fmt.Fprintln(pw, req(fmt.Sprintf(`{"type":"backoff_relay","msg_id":%d,"target":"n2","payload":{"type":"read"},"max_retries":2,"base_delay":0.01,"attempt_timeout":0.1,"retry_budget":false,"seed":%d}`, 10+i, i)))
 		}
 		time.Sleep(5 * time.Second) // every relay has given up by now
 		synctest.Wait()

@@ -122,3 +122,9 @@ func (a Anchored) FillKey(dst []float64, key uint64) {
 func (a Anchored) Fill(dst []float64, r *rand.Rand) { a.FillKey(dst, r.Uint64()) }
 
 var _ KeyedStrategy = Anchored{}
+
+// Step implements Stepper: anchored's state is the time already waited,
+// which the caller passes in as elapsed.
+func (a Anchored) Step(k int, key uint64, _, elapsed float64) float64 {
+	return a.Delay(k, Phase(key+uint64(k)), elapsed)
+}

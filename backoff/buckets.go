@@ -26,3 +26,8 @@ func (b Buckets) Fill(dst []float64, r *rand.Rand) {
 		dst[k] = b.Delay(k, u.At(k))
 	}
 }
+
+// Step implements Stepper.
+func (b Buckets) Step(k int, key uint64, _, _ float64) float64 {
+	return b.Delay(k, Stream(key).At(k))
+}

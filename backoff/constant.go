@@ -27,3 +27,6 @@ func (c Constant) Fill(dst []float64, _ *rand.Rand) {
 		dst[k] = c.Interval
 	}
 }
+
+// Step implements Stepper.
+func (c Constant) Step(k int, _ uint64, _, _ float64) float64 { return c.Delay(k) }

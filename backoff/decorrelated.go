@@ -39,3 +39,12 @@ func (d DecorrelatedJitter) Fill(dst []float64, r *rand.Rand) {
 		dst[k] = prev
 	}
 }
+
+// Step implements Stepper: the state decorrelated jitter keeps is the
+// previous delay, which the caller passes in (Base before the first retry).
+func (d DecorrelatedJitter) Step(k int, key uint64, prev, _ float64) float64 {
+	if k == 0 {
+		prev = d.Base
+	}
+	return d.Delay(prev, Stream(key).At(k))
+}

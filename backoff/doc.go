@@ -31,6 +31,9 @@
 //	e := backoff.Exponential{Base: 0.1, Max: 2, Jitter: 0.1}
 //	delays := backoff.Schedule(e, 5, backoff.NewRand(42))
 //
-// [Exponential] is the formula of the node's wire contract; [Lookup] finds a
-// strategy by the name a request uses.
+// A [Cursor] gives the same delays one at a time in O(1) memory, for retry
+// loops of any length; [Capped] bounds any strategy, [Duration] converts a
+// delay to a time.Duration without overflow, and a [Budget] bounds retries
+// to a share of first attempts. [Exponential] is the formula of the node's
+// wire contract.
 package backoff

@@ -26,3 +26,8 @@ func (e EqualJitter) Fill(dst []float64, r *rand.Rand) {
 		dst[k] = e.Delay(k, u.At(k))
 	}
 }
+
+// Step implements Stepper.
+func (e EqualJitter) Step(k int, key uint64, _, _ float64) float64 {
+	return e.Delay(k, Stream(key).At(k))
+}

@@ -34,19 +34,3 @@ func ExampleAnchored_FillKey() {
 	// job 2: delays [0.236 2.576 1.965 0.000 5.889] s
 	// retry 4 falls in [5, 13) s
 }
-
-func ExampleLookup() {
-	s, err := backoff.Lookup("buckets", backoff.DefaultParams())
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	// Buckets has no cap of its own; the node caps every strategy at max_delay.
-	d := backoff.Schedule(s, 5, backoff.NewRand(1))
-	fmt.Printf("%.1f\n", d)
-	_, err = backoff.Lookup("fibonacci", backoff.DefaultParams())
-	fmt.Println(err)
-	// Output:
-	// [5.9 17.5 20.7 50.5 159.0]
-	// unknown strategy "fibonacci"; valid: anchored, buckets, constant, decorrelated_jitter, decorrelated_jitter_v2, equal_jitter, exponential, exponential_min, full_jitter, sidekiq, staggered
-}

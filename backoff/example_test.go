@@ -9,7 +9,7 @@ import (
 func ExampleExponential() {
 	e := backoff.Exponential{Base: 0.1, Max: 2, Jitter: 0.1}
 	for _, d := range backoff.Schedule(e, 6, backoff.NewRand(1)) {
-		fmt.Print(backoff.Millis(d), " ")
+		fmt.Printf("%.0f ", d*1000)
 	}
 	fmt.Println()
 	// Output:

@@ -55,3 +55,8 @@ func (e Exponential) Fill(dst []float64, r *rand.Rand) {
 		}
 	}
 }
+
+// Step implements Stepper.
+func (e Exponential) Step(k int, key uint64, _, _ float64) float64 {
+	return e.Delay(k, Stream(key).At(k))
+}

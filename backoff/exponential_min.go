@@ -45,3 +45,6 @@ func (e ExponentialMin) Fill(dst []float64, _ *rand.Rand) {
 		p *= e.Factor
 	}
 }
+
+// Step implements Stepper.
+func (e ExponentialMin) Step(k int, _ uint64, _, _ float64) float64 { return e.Delay(k) }

@@ -33,3 +33,8 @@ func (f FullJitter) Fill(dst []float64, r *rand.Rand) {
 // interval returns AWS's capped exponential min(max, base·2^k), which stays
 // finite when 2^k overflows.
 func interval(base, max float64, k int) float64 { return math.Min(max, math.Ldexp(base, k)) }
+
+// Step implements Stepper.
+func (f FullJitter) Step(k int, key uint64, _, _ float64) float64 {
+	return f.Delay(k, Stream(key).At(k))
+}

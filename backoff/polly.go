@@ -62,3 +62,14 @@ func (p DecorrelatedJitterV2) Fill(dst []float64, r *rand.Rand) {
 		prev = t
 	}
 }
+
+// Step implements Stepper: the previous retry's time is recomputed from
+// its draw, so no state is kept.
+func (p DecorrelatedJitterV2) Step(k int, key uint64, _, _ float64) float64 {
+	s := Stream(key)
+	prevU := 0.0
+	if k > 0 {
+		prevU = s.At(k - 1)
+	}
+	return p.Delay(k, s.At(k), prevU)
+}

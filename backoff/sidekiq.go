@@ -41,3 +41,8 @@ func (s Sidekiq) Fill(dst []float64, r *rand.Rand) {
 		dst[k] = s.Delay(k, u.At(k))
 	}
 }
+
+// Step implements Stepper.
+func (s Sidekiq) Step(k int, key uint64, _, _ float64) float64 {
+	return s.Delay(k, Stream(key).At(k))
+}

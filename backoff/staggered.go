@@ -88,3 +88,8 @@ type KeyedStrategy interface {
 }
 
 var _ KeyedStrategy = Staggered{}
+
+// Step implements Stepper.
+func (s Staggered) Step(k int, key uint64, _, _ float64) float64 {
+	return s.Delay(k, Phase(key))
+}

@@ -1,23 +1,32 @@
 package handlers
 
-import "github.com/backoff-node/backoff-node/node"
+import (
+	"github.com/backoff-node/backoff-node/internal/contract"
+	"github.com/backoff-node/backoff-node/node"
+)
 
 // computeBackoff answers compute_backoff with the schedule of the request's
 // fields, and echoes back every parameter used, the seed included, so that
-// any schedule can be reproduced.
+// any schedule can be reproduced. The delays are written as the cursor
+// gives them: no schedule is held.
 func (h *handlers) computeBackoff(req *node.Request) (*node.Body, error) {
-	p, err := h.decodeSchedule(req)
+	f := decodeFields(req)
+	s, err := h.decodeSchedule(&f)
 	if err != nil {
 		return nil, err
 	}
-	ms := schedule(p)
-	return node.NewBody("compute_backoff_ok").
-		Ints("schedule_ms", ms).
-		Int("total_ms", sum(ms)).
-		Int("retries", int64(len(ms))).
-		String("strategy", p.strategy).
-		Float("base_delay", p.params.Base).
-		Float("max_delay", p.params.Max).
-		Float("jitter", p.params.Jitter).
-		Int("seed", int64(p.seed)), nil
+	c := s.cursor()
+	var total int64
+	b := node.NewBody("compute_backoff_ok").IntsN("schedule_ms", s.retries, func() int64 {
+		ms := contract.Millis(c.Next())
+		total += ms
+		return ms
+	})
+	return b.Int("total_ms", total).
+		Int("retries", int64(s.retries)).
+		String("strategy", s.strategy).
+		Float("base_delay", s.params.Base).
+		Float("max_delay", s.params.Max).
+		Float("jitter", s.params.Jitter).
+		Int("seed", int64(s.seed)), nil
 }

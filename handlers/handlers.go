@@ -9,7 +9,7 @@ package handlers
 import (
 	"math/rand/v2"
 
-	"github.com/backoff-node/backoff-node/backoff"
+	"github.com/backoff-node/backoff-node/internal/contract"
 	"github.com/backoff-node/backoff-node/node"
 )
 
@@ -24,35 +24,15 @@ func Register(n *node.Node, seeds *rand.Rand) {
 }
 
 type handlers struct {
-	node  *node.Node
-	seeds *rand.Rand // used on the node's reading goroutine only, where handlers run
+	node    *node.Node
+	seeds   *rand.Rand // used on the node's handling goroutine only, where handlers run
+	budgets budgets    // the retry budgets of relays, per target
 }
 
 // newSeed draws a seed in the contract's range 0..2^53, so that any client
 // (JavaScript included) can hold it exactly and send it back.
 func (h *handlers) newSeed() uint64 {
-	return h.seeds.Uint64N(maxSeed + 1)
-}
-
-// schedule is the delay schedule of a request, in whole milliseconds. Every
-// strategy is capped at max_delay here, also those whose formula has no cap.
-func schedule(p scheduleParams) []int64 {
-	s, _ := backoff.Lookup(p.strategy, p.params) // validated in decode
-	delays := make([]float64, p.retries)
-	backoff.FillSeeded(s, delays, p.seed)
-	ms := make([]int64, len(delays))
-	for i, d := range delays {
-		ms[i] = backoff.Millis(min(d, p.params.Max))
-	}
-	return ms
-}
-
-func sum(v []int64) int64 {
-	var t int64
-	for _, x := range v {
-		t += x
-	}
-	return t
+	return h.seeds.Uint64N(contract.MaxSeed + 1)
 }
 
 func echo(req *node.Request) (*node.Body, error) {

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/backoff-node/backoff-node/backoff"
+	"github.com/backoff-node/backoff-node/internal/contract"
 )
 
 func TestSimulateSumsDelays(t *testing.T) {
@@ -64,7 +65,7 @@ func TestLabCoversRegistry(t *testing.T) {
 	for _, e := range Lab() {
 		lab[e.Name] = true
 	}
-	for _, name := range backoff.Names() {
+	for _, name := range contract.Names() {
 		if !lab[name] {
 			t.Errorf("strategy %q is registered but not in the lab", name)
 		}

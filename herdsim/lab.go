@@ -10,6 +10,10 @@ import (
 // as the lab runs them.
 const LabBase = 1
 
+// LabJitter is the jitter fraction of exponential as the lab runs it: the
+// node's default.
+const LabJitter = 0.1
+
 // An Entry is a strategy as the lab runs it: by name, at its own natural
 // scale and with no cap, since a cap would hide the shape of the schedule.
 type Entry struct {
@@ -25,7 +29,7 @@ func Lab() []Entry {
 	inf := math.Inf(1)
 	staggered := backoff.Staggered{Base: LabBase, Max: inf, Low: backoff.StaggeredLow}
 	return []Entry{
-		{"exponential", backoff.Exponential{Base: LabBase, Max: inf, Jitter: backoff.DefaultJitter}, "base 1 s, jitter 0.1"},
+		{"exponential", backoff.Exponential{Base: LabBase, Max: inf, Jitter: LabJitter}, "base 1 s, jitter 0.1"},
 		{"constant", backoff.Constant{Interval: backoff.BlogConstantInterval}, "5 min"},
 		{"exponential_min", backoff.ExponentialMin{Min: 180, Unit: 60, Factor: backoff.ExponentialMinFactor}, "3 min + 2^k min"},
 		{"sidekiq", backoff.Sidekiq{Spread: backoff.SidekiqSpread}, "k^4 + 15 + U·30·(k+1) s"},

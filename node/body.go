@@ -59,6 +59,21 @@ func (b *Body) Ints(key string, v []int64) *Body {
 	return b
 }
 
+// IntsN adds an array of n integers, each the next value of next, so that
+// a long array is written without being held first.
+func (b *Body) IntsN(key string, n int, next func() int64) *Body {
+	b.key(key)
+	b.fields = append(b.fields, '[')
+	for i := range n {
+		if i > 0 {
+			b.fields = append(b.fields, ',', ' ')
+		}
+		b.fields = strconv.AppendInt(b.fields, next(), 10)
+	}
+	b.fields = append(b.fields, ']')
+	return b
+}
+
 // Raw adds a field whose value is already-encoded, valid JSON, such as a
 // member of a request; it is re-spaced the Python way. An empty v (a member
 // that was not there) is written as null, so the line stays valid JSON.

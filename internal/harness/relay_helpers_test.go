@@ -33,13 +33,17 @@ func (p relayParams) scheduleFields() map[string]any {
 	}
 }
 
-// request is the backoff_relay request delivering payload to target.
+// request is the backoff_relay request delivering payload to target. The
+// scenarios check the schedule itself, every attempt it allows, through
+// loss and partitions that fail most attempts, so the retry budget, which
+// exists to cut exactly those retries, is off; overload_test.go tests it.
 func (p relayParams) request(target string, payload map[string]any) map[string]any {
 	f := p.scheduleFields()
 	f["type"] = "backoff_relay"
 	f["target"] = target
 	f["payload"] = payload
 	f["attempt_timeout"] = p.timeout
+	f["retry_budget"] = false
 	return f
 }
 
