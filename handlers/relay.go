@@ -68,10 +68,10 @@ type relay struct {
 	current  int64     // msg_id of the latest attempt
 	waiting  bool      // the latest attempt has neither failed nor been answered
 	ids      [recentAttempts]int64
-	slept    int     // delays slept in full; slept == attempts-1 while retrying
-	sleptMS  int64   // their sum, ms
+	slept    int   // delays slept in full; slept == attempts-1 while retrying
+	sleptMS  int64 // their sum, ms
 	next     int64 // the delay being slept, ms
-	refused  bool    // the budget refused a retry: only late replies can help now
+	refused  bool  // the budget refused a retry: only late replies can help now
 	timer    *time.Timer
 	finished bool
 }
