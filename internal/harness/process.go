@@ -337,6 +337,28 @@ func (p *Process) Stop() {
 	}
 }
 
+// Terminate sends the node SIGTERM, as an orchestrator stopping it would,
+// with its stdin still open, and waits until it has exited; it returns how
+// long that took. The exit status must be 0. It does nothing if the node
+// is not running.
+func (p *Process) Terminate() time.Duration {
+	p.mu.Lock()
+	inc := p.inc
+	p.mu.Unlock()
+	if inc == nil {
+		return 0
+	}
+	start := time.Now()
+	_ = inc.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-inc.exited:
+	case <-time.After(p.net.cfg.StopTimeout):
+		p.net.violate("%s did not exit within %v of SIGTERM; killed", p.id, p.net.cfg.StopTimeout)
+		p.signal(inc, syscall.SIGKILL)
+	}
+	return time.Since(start)
+}
+
 // Kill ends the node with SIGKILL, as a crash, and waits until it is gone.
 // Messages to it are dropped until it is restarted.
 func (p *Process) Kill() {
