@@ -24,7 +24,9 @@ func testSeeds() *rand.Rand { return rand.New(rand.NewPCG(1, 2)) }
 // TestTranscripts runs every testdata/transcripts/NAME.in through an
 // in-process node, in a synctest bubble so that relay timeouts and backoff
 // sleeps take no real time and happen in a fixed order, and compares stdout
-// with NAME.golden line by line as JSON, and stderr with NAME.stderr as text.
+// with NAME.golden and stderr with NAME.stderr byte for byte; a mismatch in
+// stdout is explained as a diff of the decoded JSON lines, and where the
+// JSON is equal, by the first line whose bytes differ.
 //
 // In NAME.in, a line "# wait DURATION" pauses the input for that long (fake
 // time); other lines starting with "#" are comments.
