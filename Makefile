@@ -2,6 +2,7 @@
 GO ?= go
 BIN := bin/backoff-node
 BENCHSTAT := $(GO) run golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
+STATICCHECK := $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 BENCH_COUNT ?= 6
 
 .PHONY: build demo test vet fuzz bench clean
@@ -25,6 +26,7 @@ demo: build lab-build
 test:
 	@test -z "$$(gofmt -l .)" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
 	$(GO) vet ./...
+	$(STATICCHECK) ./...
 	$(GO) test -race -count=1 ./...
 
 # Fuzz the node's line handling for a while (FUZZTIME=5m for longer).
@@ -32,14 +34,20 @@ FUZZTIME ?= 60s
 fuzz:
 	$(GO) test -run XXX -fuzz FuzzLine -fuzztime $(FUZZTIME) ./node
 
-# Benchmarks: the delay computation, and echo throughput of this node against
-# the maelstrom library's demo echo node on the same 200,000 requests.
+# Benchmarks: the delay computation; the node's echo and compute_backoff
+# against minimal encoding/json programs; echo throughput of this node
+# against the maelstrom library's demo echo node on the same 200,000
+# requests; a burst of 30,000 and of 100,000 relays (docs/performance.md).
 bench: build
 	@mkdir -p out
 	$(GO) test -run XXX -bench 'Schedule|FillDraws' -benchmem -count $(BENCH_COUNT) ./backoff | tee out/bench-backoff.txt
 	$(BENCHSTAT) -filter .name:Schedule out/bench-backoff.txt
 	$(BENCHSTAT) -filter .name:FillDraws -col /draw out/bench-backoff.txt
-	$(GO) test -run XXX -bench EchoPipe -benchtime 1x -count $(BENCH_COUNT) . | tee out/bench-echo.txt
+	$(GO) test -run XXX -bench 'Echo$$|Compute' -benchmem -count $(BENCH_COUNT) ./handlers | tee out/bench-handlers.txt
+	$(BENCHSTAT) -col /impl out/bench-handlers.txt
+	$(GO) test -run XXX -bench Burst -benchtime 1x -count 3 ./internal/harness | tee out/bench-burst.txt
+	$(BENCHSTAT) -col /relays out/bench-burst.txt
+	$(GO) test -run XXX -bench EchoPipe -benchtime 1x -count $(BENCH_COUNT) ./internal/harness | tee out/bench-echo.txt
 	$(BENCHSTAT) -col /node out/bench-echo.txt
 	@awk '/^BenchmarkEchoPipe\/node=/ { split($$1, a, "[=-]"); n = ($$1 ~ /backoff-node/) ? "ours" : "demo"; s[n] += $$3; c[n]++ } \
 	  END { if (c["ours"] && c["demo"]) printf "echo throughput: backoff-node is %.1fx faster than maelstrom-echo (mean of %d runs each)\n", (s["demo"]/c["demo"])/(s["ours"]/c["ours"]), c["ours"] }' out/bench-echo.txt

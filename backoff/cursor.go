@@ -43,6 +43,43 @@ func (c *Cursor) Next() float64 {
 	return d
 }
 
+// Fill writes the next len(dst) delays into dst and moves on, as len(dst)
+// calls of Next would, only faster for the strategies that can compute a
+// run of delays at once (Exponential, also under Capped).
+func (c *Cursor) Fill(dst []float64) {
+	if f, ok := c.s.(rangeFiller); ok && f.fillRange(dst, c.k, c.key) {
+		for _, d := range dst {
+			c.elapsed += d
+		}
+		if len(dst) > 0 {
+			c.k += len(dst)
+			c.prev = dst[len(dst)-1]
+		}
+		return
+	}
+	for i := range dst {
+		dst[i] = c.Next()
+	}
+}
+
+// A rangeFiller computes delays k, k+1, ... of the schedule key names into
+// dst, as Step would, in one call; it reports false if it cannot. Only
+// strategies whose delays do not depend on prev and elapsed can.
+type rangeFiller interface {
+	fillRange(dst []float64, k int, key uint64) bool
+}
+
+func (c Capped) fillRange(dst []float64, k int, key uint64) bool {
+	f, ok := c.S.(rangeFiller)
+	if !ok || !f.fillRange(dst, k, key) {
+		return false
+	}
+	for i, d := range dst {
+		dst[i] = math.Min(c.Max, d)
+	}
+	return true
+}
+
 // FillKey fills dst with the first len(dst) delays of the schedule s names
 // by key, as a Cursor would give them.
 func FillKey(s Stepper, dst []float64, key uint64) {

@@ -63,6 +63,29 @@ func TestCursorMatchesFill(t *testing.T) {
 	}
 }
 
+// TestCursorFill: Fill in runs of any length gives what Next gives.
+func TestCursorFill(t *testing.T) {
+	for name, s := range steppers() {
+		for _, s := range []backoff.Stepper{s, backoff.Capped{S: s, Max: 7}} {
+			want := make([]float64, 3000)
+			backoff.FillKey(s, want, 99)
+			c := backoff.NewCursor(s, 99)
+			got := make([]float64, 0, len(want))
+			for run := 1; len(got) < len(want); run = run*3 + 1 {
+				buf := make([]float64, min(run, len(want)-len(got)))
+				c.Fill(buf)
+				got = append(got, buf...)
+			}
+			if !equalBits(got, want) {
+				t.Errorf("%s: Fill in runs differs from Next", name)
+			}
+			if c.Retry() != len(want) {
+				t.Errorf("%s: Retry() = %d after %d delays", name, c.Retry(), len(want))
+			}
+		}
+	}
+}
+
 func equalBits(a, b []float64) bool {
 	for i := range a {
 		if math.Float64bits(a[i]) != math.Float64bits(b[i]) {

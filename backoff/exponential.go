@@ -60,3 +60,22 @@ func (e Exponential) Fill(dst []float64, r *rand.Rand) {
 func (e Exponential) Step(k int, key uint64, _, _ float64) float64 {
 	return e.Delay(k, Stream(key).At(k))
 }
+
+// fillRange computes delays k, k+1, ... as Fill does: doubling is exact, so
+// it equals Delay(k, Stream(key).At(k)) bit for bit.
+func (e Exponential) fillRange(dst []float64, k int, key uint64) bool {
+	z := key + uint64(k)*golden // Stream.At(k) is mix(key + (k+1)·golden)
+	d := math.Ldexp(e.Base, k)
+	for i := range dst {
+		z += golden
+		v := d * (1 + e.Jitter*mix(z))
+		if v > e.Max {
+			v = e.Max
+		}
+		dst[i] = v
+		if d < e.Max {
+			d *= 2
+		}
+	}
+	return true
+}

@@ -17,8 +17,16 @@ func (h *handlers) computeBackoff(req *node.Request) (*node.Body, error) {
 	}
 	c := s.cursor()
 	var total int64
+	run := h.scratch[:0] // the delays in runs, so that a long schedule is not held
+	next, left := 0, s.retries
 	b := node.NewBody("compute_backoff_ok").IntsN("schedule_ms", s.retries, func() int64 {
-		ms := contract.Millis(c.Next())
+		if next == len(run) {
+			run = h.scratch[:min(left, len(h.scratch))]
+			c.Fill(run)
+			next, left = 0, left-len(run)
+		}
+		ms := contract.Millis(run[next])
+		next++
 		total += ms
 		return ms
 	})

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -25,9 +26,15 @@ func (h *handlers) backoffRelay(req *node.Request) (*node.Body, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The request's strings share the memory of its line (see node.Request);
+	// a relay outlives it, so it keeps copies.
+	origin := req.Origin()
+	origin.Dest = strings.Clone(origin.Dest)
+	rr.target = strings.Clone(rr.target)
+	rr.strategy = strings.Clone(rr.strategy)
 	r := &relay{
 		node:    h.node,
-		origin:  req.Origin(),
+		origin:  origin,
 		req:     rr,
 		timeout: backoff.Duration(rr.timeout),
 		budget:  h.budgets.get(rr.target, rr.budget),

@@ -3,30 +3,37 @@ package node
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"unicode/utf8"
 
 	"github.com/backoff-node/backoff-node/internal/jsonwire"
 )
 
-// parseMessage validates one line as a Maelstrom message: a JSON object whose
-// src and dest, if present, are strings, and whose body is an object with a
-// string type.
-func parseMessage(line []byte) (*Request, error) {
+// parseScratch holds the reader's reusable member slices: the top level is
+// read and dropped, the body's is copied out at its exact length.
+type parseScratch struct {
+	top, body []jsonwire.Member
+}
+
+// parseMessage validates one line as a Maelstrom message into req: a JSON
+// object whose src and dest, if present, are strings, and whose body is an
+// object with a string type.
+func (ps *parseScratch) parseMessage(req *Request, line []byte) error {
 	if !utf8.Valid(line) {
-		return nil, fmt.Errorf("not valid UTF-8")
+		return fmt.Errorf("not valid UTF-8")
 	}
-	top, err := jsonwire.ParseObject(line, make([]jsonwire.Member, 0, 4))
+	top, bodyMembers, err := jsonwire.ParseObjectIn(line, ps.top[:0], "body", ps.body[:0])
+	ps.top, ps.body = top[:0], bodyMembers[:0]
 	if err != nil {
-		return nil, err
+		return err
 	}
-	req := &Request{}
 	var body []byte
 	for _, m := range top {
 		switch m.Key {
 		case "src", "dest":
 			s, ok := jsonwire.String(m.Value)
 			if !ok {
-				return nil, fmt.Errorf("%s is %s, not a string", m.Key, jsonwire.Kind(m.Value))
+				return fmt.Errorf("%s is %s, not a string", m.Key, jsonwire.Kind(m.Value))
 			}
 			if m.Key == "src" {
 				req.Src = s
@@ -38,30 +45,27 @@ func parseMessage(line []byte) (*Request, error) {
 		}
 	}
 	if req.Src == "" {
-		return nil, fmt.Errorf("no src: nowhere to reply")
+		return fmt.Errorf("no src: nowhere to reply")
 	}
 	if body == nil {
-		return nil, fmt.Errorf("no body")
+		return fmt.Errorf("no body")
 	}
 	if jsonwire.Kind(body) != "object" {
-		return nil, fmt.Errorf("body is %s, not an object", jsonwire.Kind(body))
+		return fmt.Errorf("body is %s, not an object", jsonwire.Kind(body))
 	}
 	req.Body = body
-	// The body was validated with the line; this only splits it.
-	if req.Members, err = jsonwire.ParseObject(body, make([]jsonwire.Member, 0, 8)); err != nil {
-		return nil, err
-	}
+	req.Members = slices.Clone(bodyMembers)
 	raw, ok := req.Field("type")
 	if !ok {
-		return nil, fmt.Errorf("body has no type")
+		return fmt.Errorf("body has no type")
 	}
 	if req.Type, ok = jsonwire.String(raw); !ok {
-		return nil, fmt.Errorf("body type is %s, not a string", jsonwire.Kind(raw))
+		return fmt.Errorf("body type is %s, not a string", jsonwire.Kind(raw))
 	}
 	if raw, ok := req.Field("msg_id"); ok {
 		req.MsgID, req.HasMsgID = jsonwire.Int(raw)
 	}
-	return req, nil
+	return nil
 }
 
 func isBlank(b []byte) bool {

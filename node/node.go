@@ -136,6 +136,8 @@ type Node struct {
 	work    sync.WaitGroup // tracked work in flight
 
 	q        queue
+	slab     slab         // the reader's
+	scratch  parseScratch // the reader's
 	stopOnce sync.Once
 	stopped  chan struct{} // closed by Stop
 }
@@ -324,21 +326,41 @@ func (n *Node) read() {
 type item struct {
 	no    int
 	line  []byte   // a copy, owned by the item
-	req   *Request // nil if the line is not a message
+	req   *Request // &msg if the line is a message, else nil
 	err   error    // why not
 	reply bool     // a reply to a call of this node
+	msg   Request  // in the item, to save an allocation a line
 }
 
 func (it *item) size() int { return len(it.line) + 256 } // 256: the parsed form
 
 // parse copies and parses one line off the reader's buffer.
 func (n *Node) parse(lineNo int, line []byte) *item {
-	it := &item{no: lineNo, line: slices.Clone(line)}
-	it.req, it.err = parseMessage(it.line)
-	if it.req != nil {
+	it := &item{no: lineNo, line: n.slab.copy(line)}
+	if it.err = n.scratch.parseMessage(&it.msg, it.line); it.err == nil {
+		it.req = &it.msg
 		_, it.reply = it.req.Field("in_reply_to")
 	}
 	return it
+}
+
+// A slab hands out copies of lines from larger blocks, one allocation per
+// block instead of one per line. A block stays alive while any line cut
+// from it does.
+type slab []byte
+
+const slabSize = 64 << 10
+
+func (s *slab) copy(line []byte) []byte {
+	if len(line) > slabSize/4 {
+		return slices.Clone(line)
+	}
+	if cap(*s)-len(*s) < len(line) {
+		*s = make([]byte, 0, slabSize)
+	}
+	start := len(*s)
+	*s = append(*s, line...)
+	return (*s)[start:len(*s):len(*s)]
 }
 
 func trimEOL(b []byte) []byte {
@@ -564,33 +586,45 @@ func (n *Node) send(to Origin, body *Body, flush bool, onReply func(*Request)) i
 		n.pending[id] = call{dest: to.Dest, onReply: onReply}
 		n.pmu.Unlock()
 	}
-	buf := n.out.AvailableBuffer()
-	buf = append(buf, `{"src": `...)
-	buf = jsonwire.AppendString(buf, n.id)
-	buf = append(buf, `, "dest": `...)
-	buf = jsonwire.AppendString(buf, to.Dest)
-	buf = append(buf, `, "body": {"type": `...)
-	buf = jsonwire.AppendString(buf, body.typ)
-	buf = append(buf, body.fields...)
+	// The head and tail are built in the writer's free space; the fields,
+	// which may be long (a schedule of 10,000 delays), are written as they
+	// are rather than copied there first.
+	head := n.out.AvailableBuffer()
+	head = append(head, `{"src": `...)
+	head = jsonwire.AppendString(head, n.id)
+	head = append(head, `, "dest": `...)
+	head = jsonwire.AppendString(head, to.Dest)
+	head = append(head, `, "body": {"type": `...)
+	head = jsonwire.AppendString(head, body.typ)
+	n.write(head)
+	n.write(body.fields)
+	tail := n.out.AvailableBuffer()
 	if to.HasInReplyTo {
-		buf = append(buf, `, "in_reply_to": `...)
-		buf = strconv.AppendInt(buf, to.InReplyTo, 10)
+		tail = append(tail, `, "in_reply_to": `...)
+		tail = strconv.AppendInt(tail, to.InReplyTo, 10)
 	}
-	buf = append(buf, `, "msg_id": `...)
-	buf = strconv.AppendInt(buf, id, 10)
-	buf = append(buf, "}}\n"...)
+	tail = append(tail, `, "msg_id": `...)
+	tail = strconv.AppendInt(tail, id, 10)
+	tail = append(tail, "}}\n"...)
+	n.write(tail)
 	if n.Verbose {
-		n.logs.Printf("send %s", buf[:len(buf)-1])
+		n.logs.Printf("send to %s: %s ... msg_id %d", to.Dest, body.typ, id)
 	}
-	if n.writeErr == nil {
-		if _, err := n.out.Write(buf); err != nil {
-			n.writeErr = fmt.Errorf("write: %w", err)
-			n.logs.Printf("writing stdout failed, replies are lost from here on: %v", err)
-		} else if flush {
-			n.flushLocked()
-		}
+	if flush {
+		n.flushLocked()
 	}
 	return id
+}
+
+// write writes part of a line. n.mu is held.
+func (n *Node) write(b []byte) {
+	if n.writeErr != nil {
+		return
+	}
+	if _, err := n.out.Write(b); err != nil {
+		n.writeErr = fmt.Errorf("write: %w", err)
+		n.logs.Printf("writing stdout failed, replies are lost from here on: %v", err)
+	}
 }
 
 func (n *Node) flush() {

@@ -608,7 +608,7 @@ func corpus(t *testing.T, nodes []string) (lines [][]byte, srcs []string) {
 			}
 		}
 	}
-	ins, _ := filepath.Glob("../../testdata/transcripts/*.in")
+	ins, _ := filepath.Glob("../../handlers/testdata/transcripts/*.in")
 	for _, f := range ins {
 		b, err := os.ReadFile(f)
 		if err != nil {

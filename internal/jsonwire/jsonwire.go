@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // maxDepth bounds nesting so a hostile line cannot exhaust the stack. Python's
@@ -59,25 +60,42 @@ var errSyntax = errors.New("invalid JSON")
 
 // ParseObject validates b as one JSON object (with optional surrounding
 // white space) and returns its members in order. A repeated key keeps its
-// first position and its last value, as Python's json.loads does.
+// first position and its last value, as Python's json.loads does. Keys and
+// values share b's memory: b must not change while they are in use.
 func ParseObject(b []byte, members []Member) ([]Member, error) {
+	members, _, err := ParseObjectIn(b, members, "", nil)
+	return members, err
+}
+
+// ParseObjectIn is ParseObject that also returns, in the same pass, the
+// members of the object that is the value of key sub, if there is one
+// (appended to subMembers): a Maelstrom line and its body at once.
+func ParseObjectIn(b []byte, members []Member, sub string, subMembers []Member) ([]Member, []Member, error) {
 	i := SkipSpace(b, 0)
 	if i >= len(b) || b[i] != '{' {
-		return nil, fmt.Errorf("not a JSON object")
+		return nil, nil, fmt.Errorf("not a JSON object")
 	}
-	members, end, err := scanObject(b, i, 0, true, members)
+	o := objectScan{sub: sub, subMembers: subMembers}
+	members, end, err := o.scanObject(b, i, 0, true, members)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if SkipSpace(b, end) != len(b) {
-		return nil, fmt.Errorf("%w: trailing data after the object at byte %d", errSyntax, end)
+		return nil, nil, fmt.Errorf("%w: trailing data after the object at byte %d", errSyntax, end)
 	}
-	return members, nil
+	return members, o.subMembers, nil
+}
+
+// objectScan carries what ParseObjectIn collects besides the top level.
+type objectScan struct {
+	sub        string
+	subMembers []Member
 }
 
 // scanObject scans the object starting at b[i] == '{', appending its members
-// to members if collect is set (only the top level needs them).
-func scanObject(b []byte, i, depth int, collect bool, members []Member) ([]Member, int, error) {
+// to members if collect is set (only the top level needs them, and the
+// object under o.sub).
+func (o *objectScan) scanObject(b []byte, i, depth int, collect bool, members []Member) ([]Member, int, error) {
 	var index keyIndex // of members' keys, once there are many
 	i = SkipSpace(b, i+1)
 	if i < len(b) && b[i] == '}' {
@@ -98,11 +116,19 @@ func scanObject(b []byte, i, depth int, collect bool, members []Member) ([]Membe
 		}
 		i = SkipSpace(b, i+1)
 		vstart := i
-		if i, err = scanValue(b, i, depth+1); err != nil {
+		var k string
+		if collect {
+			k = decodeString(key, escaped)
+		}
+		if collect && depth == 0 && o.sub != "" && k == o.sub && i < len(b) && b[i] == '{' {
+			o.subMembers, i, err = o.scanObject(b, i, depth+1, true, o.subMembers[:0])
+		} else {
+			i, err = scanValue(b, i, depth+1)
+		}
+		if err != nil {
 			return nil, 0, err
 		}
 		if collect {
-			k := decodeString(key, escaped)
 			members = setMember(members, &index, k, key, b[vstart:i])
 		}
 		i = SkipSpace(b, i)
@@ -211,7 +237,8 @@ func scanValue(b []byte, i, depth int) (int, error) {
 	}
 	switch c := b[i]; {
 	case c == '{':
-		_, end, err := scanObject(b, i, depth, false, nil)
+		var o objectScan
+		_, end, err := o.scanObject(b, i, depth, false, nil)
 		return end, err
 	case c == '[':
 		i = SkipSpace(b, i+1)
@@ -346,7 +373,8 @@ func SkipSpace(b []byte, i int) int {
 // scanString.
 func decodeString(raw []byte, escaped bool) string {
 	if !escaped {
-		return string(raw[1 : len(raw)-1])
+		// No copy: the string shares the input's memory (see ParseObject).
+		return unsafe.String(unsafe.SliceData(raw[1:]), len(raw)-2)
 	}
 	var s string
 	if err := json.Unmarshal(raw, &s); err != nil {

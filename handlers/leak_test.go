@@ -1,4 +1,4 @@
-package main
+package handlers_test
 
 import (
 	"bufio"
@@ -23,7 +23,7 @@ func TestRelaysLeakNothing(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		const relays = 1000
 		pr, pw := io.Pipe()
-		out := &syncBuffer{}
+		out := &outBuffer{}
 		n := newNode(pr, out, io.Discard, testSeeds())
 		runErr := make(chan error, 1)
 		go func() { runErr <- n.Run() }()
@@ -93,19 +93,19 @@ func nodeGoroutines() int {
 	return count
 }
 
-// syncBuffer is a bytes.Buffer safe for a writer and a reader at once.
-type syncBuffer struct {
+// outBuffer is a bytes.Buffer safe for a writer and a reader at once.
+type outBuffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
 }
 
-func (b *syncBuffer) Write(p []byte) (int, error) {
+func (b *outBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.Write(p)
 }
 
-func (b *syncBuffer) messages(t *testing.T) []message {
+func (b *outBuffer) messages(t *testing.T) []message {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	var out []message
@@ -120,4 +120,32 @@ func (b *syncBuffer) messages(t *testing.T) []message {
 		out = append(out, m)
 	}
 	return out
+}
+
+// initLine is an init from c0 for node id in a cluster of ids.
+func initLine(id string, ids ...string) string {
+	b, _ := json.Marshal(ids)
+	return fmt.Sprintf(`{"src":"c0","dest":%q,"body":{"type":"init","msg_id":1,"node_id":%q,"node_ids":%s}}`, id, id, b)
+}
+
+// req is a request from c1 to n1 with the given body.
+func req(body string) string { return `{"src":"c1","dest":"n1","body":` + body + `}` }
+
+// message is an output line, numbers kept exact.
+type message struct {
+	Src, Dest string
+	Body      map[string]any
+}
+
+func (m message) int(t *testing.T, key string) int64 {
+	t.Helper()
+	n, ok := m.Body[key].(json.Number)
+	if !ok {
+		t.Fatalf("%s of %v is not a number", key, m.Body)
+	}
+	i, err := n.Int64()
+	if err != nil {
+		t.Fatalf("%s of %v: %v", key, m.Body, err)
+	}
+	return i
 }

@@ -1,4 +1,4 @@
-package main
+package handlers_test
 
 import (
 	"bytes"

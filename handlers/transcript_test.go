@@ -1,4 +1,4 @@
-package main
+package handlers_test
 
 import (
 	"bufio"
@@ -13,13 +13,22 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/backoff-node/backoff-node/handlers"
 	"github.com/backoff-node/backoff-node/internal/golden"
+	"github.com/backoff-node/backoff-node/node"
 	"github.com/google/go-cmp/cmp"
 )
 
 // testSeeds is the seed source of in-process nodes: requests without a seed
 // then get the same "random" seed on every run, so transcripts are exact.
 func testSeeds() *rand.Rand { return rand.New(rand.NewPCG(1, 2)) }
+
+// newNode is the node main builds, in-process: node and handlers.
+func newNode(in io.Reader, out, logs io.Writer, seeds *rand.Rand) *node.Node {
+	n := node.New(in, out, logs)
+	handlers.Register(n, seeds)
+	return n
+}
 
 // TestTranscripts runs every testdata/transcripts/NAME.in through an
 // in-process node, in a synctest bubble so that relay timeouts and backoff

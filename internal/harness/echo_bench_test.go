@@ -1,4 +1,4 @@
-package main
+package harness_test
 
 import (
 	"bufio"
@@ -8,33 +8,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sync"
 	"testing"
 )
 
 // echoRequests is how many echo requests BenchmarkEchoPipe pipes into a node.
 const echoRequests = 200_000
-
-var demoOnce struct {
-	sync.Once
-	path string
-	err  error
-}
-
-// demoEcho builds the maelstrom library's own echo node, the yardstick.
-func demoEcho(b *testing.B) string {
-	demoOnce.Do(func() {
-		demoOnce.path = filepath.Join(filepath.Dir(nodeBin), "maelstrom-echo")
-		out, err := exec.Command("go", "build", "-o", demoOnce.path, "github.com/jepsen-io/maelstrom/demo/go/cmd/maelstrom-echo").CombinedOutput()
-		if err != nil {
-			demoOnce.err = fmt.Errorf("building maelstrom-echo: %v\n%s", err, out)
-		}
-	})
-	if demoOnce.err != nil {
-		b.Fatal(demoOnce.err)
-	}
-	return demoOnce.path
-}
 
 // BenchmarkEchoPipe pipes init and 200,000 echo requests into a node process,
 // stdout to a pipe that is read and counted, stderr to a file, and checks
@@ -50,8 +28,8 @@ func BenchmarkEchoPipe(b *testing.B) {
 		name string
 		path func(*testing.B) string
 	}{
-		{"backoff-node", func(*testing.B) string { return nodeBin }},
-		{"maelstrom-echo", demoEcho},
+		{"backoff-node", func(*testing.B) string { return backoffNode.Path }},
+		{"maelstrom-echo", func(*testing.B) string { return echoNode.Path }},
 	} {
 		b.Run("node="+node.name, func(b *testing.B) {
 			bin := node.path(b)

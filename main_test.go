@@ -1,0 +1,160 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// The tests of the binary itself: the reference sessions of docs/SPEC.md,
+// the end of input, seeds across processes. Every other real-process test
+// runs on internal/harness.
+
+// nodeBin is the node, built once.
+var nodeBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "backoff-node-test")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	nodeBin = filepath.Join(dir, "backoff-node")
+	if out, err := exec.Command("go", "build", "-o", nodeBin, ".").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "building the node: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// runNode pipes input into the binary and returns its stdout; it must exit 0.
+func runNode(t *testing.T, input string) []byte {
+	t.Helper()
+	cmd := exec.Command(nodeBin)
+	cmd.Stdin = strings.NewReader(input)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("node: %v", err)
+	}
+	return out
+}
+
+type body map[string]any
+
+// bodies decodes the body of each line of out.
+func bodies(t *testing.T, out []byte) []body {
+	t.Helper()
+	var bs []body
+	for _, l := range strings.Split(strings.TrimSuffix(string(out), "\n"), "\n") {
+		var m struct{ Body body }
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatalf("line %q: %v", l, err)
+		}
+		bs = append(bs, m.Body)
+	}
+	return bs
+}
+
+func (b body) int(key string) int { f, _ := b[key].(float64); return int(f) }
+
+func (b body) ints(key string) []int {
+	var out []int
+	for _, v := range b[key].([]any) {
+		out = append(out, int(v.(float64)))
+	}
+	return out
+}
+
+// TestReferenceSessions runs docs/SPEC.md's two sample sessions through the
+// binary; the first must match byte for byte, the second's delays lie in
+// their intervals.
+func TestReferenceSessions(t *testing.T) {
+	t.Run("echo", func(t *testing.T) {
+		in, _ := os.ReadFile("testdata/reference/echo.in")
+		want, err := os.ReadFile("testdata/reference/echo.golden")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := runNode(t, string(in)); !bytes.Equal(got, want) {
+			t.Errorf("stdout differs byte for byte\n got: %q\nwant: %q", got, want)
+		}
+	})
+	t.Run("compute_backoff", func(t *testing.T) {
+		in, _ := os.ReadFile("testdata/reference/compute_backoff.in")
+		got := runNode(t, string(in))
+		lines := strings.Split(strings.TrimSuffix(string(got), "\n"), "\n")
+		if want := `{"src": "n1", "dest": "c0", "body": {"type": "init_ok", "in_reply_to": 1, "msg_id": 0}}`; len(lines) != 2 || lines[0] != want {
+			t.Fatalf("stdout %q, want %s and a compute_backoff_ok", got, want)
+		}
+		b := bodies(t, got)[1]
+		if b["type"] != "compute_backoff_ok" || b.int("in_reply_to") != 2 || b.int("msg_id") != 1 {
+			t.Fatalf("line 2 = %s, want a compute_backoff_ok in reply to 2 with msg_id 1", lines[1])
+		}
+		s := b.ints("schedule_ms")
+		bounds := [][2]int{{100, 110}, {200, 220}, {400, 440}}
+		if len(s) != len(bounds) {
+			t.Fatalf("schedule_ms = %v, want 3 delays", s)
+		}
+		for i, bd := range bounds {
+			if s[i] < bd[0] || s[i] > bd[1] {
+				t.Errorf("schedule_ms[%d] = %d, want in [%d, %d]", i, s[i], bd[0], bd[1])
+			}
+		}
+		if b.int("total_ms") != s[0]+s[1]+s[2] {
+			t.Errorf("total_ms = %d, want %d", b.int("total_ms"), s[0]+s[1]+s[2])
+		}
+	})
+}
+
+const initN1 = `{"src":"c0","dest":"n1","body":{"type":"init","msg_id":1,"node_id":"n1","node_ids":["n1","n2"]}}` + "\n"
+
+// TestEndOfInputFinishesRelays: input ends right after a relay starts; the
+// node still sends every attempt and the final reply, then exits 0.
+func TestEndOfInputFinishesRelays(t *testing.T) {
+	out := runNode(t, initN1+`{"src":"c1","dest":"n1","body":{"type":"backoff_relay","msg_id":2,"target":"n2","payload":{"type":"read"},"max_retries":2,"base_delay":0.01,"attempt_timeout":0.05,"seed":3}}`+"\n")
+	bs := bodies(t, out)
+	if len(bs) != 5 {
+		t.Fatalf("%d lines, want init_ok, 3 attempts and the give-up:\n%s", len(bs), out)
+	}
+	if last := bs[4]; last["type"] != "error" || last.int("code") != 0 || last.int("attempts") != 3 {
+		t.Errorf("last line %v, want the give-up error code 0 after 3 attempts", last)
+	}
+	var ids []int
+	for _, b := range bs {
+		ids = append(ids, b.int("msg_id"))
+	}
+	if !slices.Equal(ids, []int{0, 1, 2, 3, 4}) {
+		t.Errorf("msg_ids %v, want 0..4: one counter for every message", ids)
+	}
+}
+
+// TestSeedReproducibleAcrossProcesses: two processes give the same schedule
+// for the same request and seed; a request without a seed gets one back
+// that reproduces its schedule, and two processes choose different seeds.
+func TestSeedReproducibleAcrossProcesses(t *testing.T) {
+	ask := func(b string) body {
+		return bodies(t, runNode(t, initN1+`{"src":"c1","dest":"n1","body":`+b+`}`+"\n"))[1]
+	}
+	a := ask(`{"type":"compute_backoff","msg_id":2,"max_retries":20,"seed":123456789}`)
+	b := ask(`{"type":"compute_backoff","msg_id":2,"max_retries":20,"seed":123456789}`)
+	if !slices.Equal(a.ints("schedule_ms"), b.ints("schedule_ms")) {
+		t.Errorf("same seed, different schedules: %v and %v", a.ints("schedule_ms"), b.ints("schedule_ms"))
+	}
+	r := ask(`{"type":"compute_backoff","msg_id":2,"max_retries":20}`)
+	seed, _ := r["seed"].(float64)
+	again := ask(fmt.Sprintf(`{"type":"compute_backoff","msg_id":2,"max_retries":20,"seed":%.0f}`, seed))
+	if !slices.Equal(r.ints("schedule_ms"), again.ints("schedule_ms")) {
+		t.Errorf("the returned seed %.0f does not reproduce %v (got %v)", seed, r.ints("schedule_ms"), again.ints("schedule_ms"))
+	}
+	if r2 := ask(`{"type":"compute_backoff","msg_id":2,"max_retries":20}`); r2["seed"] == r["seed"] {
+		t.Errorf("two processes chose the same seed %v: seeds must come from the OS, not a constant", r["seed"])
+	}
+}
