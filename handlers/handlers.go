@@ -1,5 +1,5 @@
 // Package handlers answers the node's requests: echo, compute_backoff and
-// backoff_relay, as the wire contract (SPEC.md, summarised in README.md)
+// backoff_relay, as the wire contract (docs/SPEC.md)
 // describes them. Each handler decodes and validates its fields into a typed
 // value, answering a bad field with error 12 whose text names the field and
 // its valid range, and then calls the pure backoff package for the

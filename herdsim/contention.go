@@ -55,7 +55,7 @@ func OurContenders() []Entry {
 }
 
 // AWSFigures are the published means of AWS's simulator (100 runs a point,
-// from shared/ANCHORS.md): [calls, time in ms] by strategy name (as
+// from docs/ANCHORS.md): [calls, time in ms] by strategy name (as
 // AWSStrategies names them) and number of clients.
 var AWSFigures = map[string]map[int][2]float64{
 	"none":                  {10: {50, 375}, 50: {692, 1147}, 100: {2420, 2020}, 190: {8011, 3540}},
