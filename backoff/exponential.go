@@ -24,20 +24,37 @@ import (
 // Fill takes one key from its *rand.Rand and uses u_k = Stream.At(k), so the
 // k-th draw always belongs to retry k and a longer schedule extends a shorter
 // one.
+//
+// The zero value is usable and does not spin: a Base of 0 (or less) means
+// DefaultRetryBase (0.1 s), a Max of 0 (or less) means no cap, and a
+// Jitter of 0 means none.
 type Exponential struct {
 	Base   float64 // delay before the first retry, seconds
 	Max    float64 // cap on any delay, seconds
 	Jitter float64 // jitter fraction, 0..1
 }
 
+// norm gives the zero fields their meaning.
+func (e Exponential) norm() Exponential {
+	if !(e.Base > 0) {
+		e.Base = DefaultRetryBase.Seconds()
+	}
+	if !(e.Max > 0) {
+		e.Max = math.Inf(1)
+	}
+	return e
+}
+
 // Delay returns d_k for the random draw u in [0, 1). It is the formula alone,
 // so tests can check exact values.
 func (e Exponential) Delay(k int, u float64) float64 {
+	e = e.norm()
 	return math.Min(e.Max, math.Ldexp(e.Base, k)*(1+e.Jitter*u))
 }
 
 // Fill implements Strategy.
 func (e Exponential) Fill(dst []float64, r *rand.Rand) {
+	e = e.norm()
 	// Doubling d in a loop is exact (a power-of-two step) and equals
 	// math.Ldexp(Base, k) until d reaches Max; from then on every delay is
 	// capped, so d stops growing and can never overflow.
@@ -64,6 +81,7 @@ func (e Exponential) Step(k int, key uint64, _, _ float64) float64 {
 // fillRange computes delays k, k+1, ... as Fill does: doubling is exact, so
 // it equals Delay(k, Stream(key).At(k)) bit for bit.
 func (e Exponential) fillRange(dst []float64, k int, key uint64) bool {
+	e = e.norm()
 	z := key + uint64(k)*golden // Stream.At(k) is mix(key + (k+1)·golden)
 	d := math.Ldexp(e.Base, k)
 	for i := range dst {
