@@ -222,6 +222,8 @@ func Retry[T any](ctx context.Context, op func(context.Context) (T, error), opts
 		return zero, &RetryError{Reason: r, Attempts: attempts, Elapsed: time.Since(start), Last: last, ctxErr: ctxErr}
 	}
 	var last error
+	var perm *permanentError // targets of errors.As, declared once: each would be an allocation
+	var ra *retryAfterError
 	for attempt := 1; ; attempt++ {
 		if err := ctx.Err(); err != nil {
 			return stop(ReasonContext, attempt-1, last, err)
@@ -230,11 +232,11 @@ func Retry[T any](ctx context.Context, op func(context.Context) (T, error), opts
 		if err == nil {
 			return v, nil
 		}
-		if p := (*permanentError)(nil); errors.As(err, &p) {
-			return stop(ReasonPermanent, attempt, p.err, nil)
+		if errors.As(err, &perm) {
+			return stop(ReasonPermanent, attempt, perm.err, nil)
 		}
 		delay := Duration(cursor.Next())
-		if ra := (*retryAfterError)(nil); errors.As(err, &ra) {
+		if errors.As(err, &ra) {
 			delay = min(max(delay, ra.after), c.maxDelay)
 			err = ra.err
 		}
