@@ -287,12 +287,15 @@ func TestLateReplies(t *testing.T) {
 	net.Start()
 	c := net.Client("c1")
 
-	rounds, perRound := size(3, 30), 1000
+	rounds, perRound := size(3, 30), size(400, 1000)
 	answeredAll := 0
 	for round := range rounds {
 		ps := make([]relayParams, perRound)
 		for i := range ps {
-			ps[i] = relayParams{maxRetries: 3, base: 0.05, max: 0.1, jitter: 0.1, seed: rng.Uint64N(1 << 53), strategy: "exponential", timeout: timeout}
+			// Eight retries: the schedule runs about 4.4 s, so the reply,
+			// due 0.6 s after the first attempt, has 3.8 s to arrive
+			// before the relay gives up, however loaded the machine.
+			ps[i] = relayParams{maxRetries: 8, base: 0.05, max: 0.1, jitter: 0.1, seed: rng.Uint64N(1 << 53), strategy: "exponential", timeout: timeout}
 		}
 		scheds := schedules(t, c, "n1", ps)
 		calls := make([]*harness.Call, perRound)
