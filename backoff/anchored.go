@@ -71,7 +71,7 @@ func (a Anchored) Window(k int) (start, width float64) {
 	w, t := 0.0, a.Base
 	for j := 0; j < k; j++ {
 		if t >= a.Max {
-			w += float64(k-j) * a.Max
+			w += float64(float64(k-j) * a.Max)
 			break
 		}
 		w += t
@@ -84,7 +84,7 @@ func (a Anchored) Window(k int) (start, width float64) {
 // passed since the first failure (R_{k−1}).
 func (a Anchored) Delay(k int, u, elapsed float64) float64 {
 	start, width := a.Window(k)
-	return a.delay(start+u*width, elapsed)
+	return a.delay(start+float64(u*width), elapsed) // no fused multiply-add
 }
 
 // delay is the time from elapsed until due, between 0 and Max.
@@ -104,9 +104,9 @@ func (a Anchored) FillKey(dst []float64, key uint64) {
 	for k := range dst {
 		start := AnchoredStart * w
 		if capped > 0 {
-			start = AnchoredStart * (w + float64(capped)*a.Max)
+			start = AnchoredStart * (w + float64(float64(capped)*a.Max))
 		}
-		d := a.delay(start+Phase(key+uint64(k))*math.Min(a.Max, t), elapsed)
+		d := a.delay(start+float64(Phase(key+uint64(k))*math.Min(a.Max, t)), elapsed)
 		dst[k] = d
 		elapsed += d
 		if t >= a.Max {

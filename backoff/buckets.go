@@ -16,7 +16,7 @@ type Buckets struct{}
 func (Buckets) Delay(k int, u float64) float64 {
 	lo, hi := float64(k), float64(k+2)
 	lo, hi = lo*lo*lo, hi*hi*hi
-	return lo + u*(hi-lo)
+	return lo + float64(u*(hi-lo)) // no fused multiply-add
 }
 
 // Fill implements Strategy.

@@ -27,7 +27,7 @@ type DecorrelatedJitter struct {
 // Delay returns d_k given the previous delay prev (Base for k = 0) and the
 // draw u in [0, 1).
 func (d DecorrelatedJitter) Delay(prev, u float64) float64 {
-	return math.Min(d.Max, d.Base+u*(DecorrelatedFactor*prev-d.Base))
+	return math.Min(d.Max, d.Base+float64(u*(float64(DecorrelatedFactor*prev)-d.Base))) // no fused multiply-adds
 }
 
 // Fill implements Strategy.

@@ -16,7 +16,7 @@ type EqualJitter struct {
 // Delay returns d_k for the draw u in [0, 1).
 func (e EqualJitter) Delay(k int, u float64) float64 {
 	half := interval(e.Base, e.Max, k) / 2
-	return half + u*half
+	return half + float64(u*half) // no fused multiply-add
 }
 
 // Fill implements Strategy.

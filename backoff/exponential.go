@@ -49,7 +49,9 @@ func (e Exponential) norm() Exponential {
 // so tests can check exact values.
 func (e Exponential) Delay(k int, u float64) float64 {
 	e = e.norm()
-	return math.Min(e.Max, math.Ldexp(e.Base, k)*(1+e.Jitter*u))
+	// float64(...) rounds the product: Go may otherwise fuse it into a
+	// multiply-add (arm64 does), and a seed would name another schedule.
+	return math.Min(e.Max, math.Ldexp(e.Base, k)*(1+float64(e.Jitter*u)))
 }
 
 // Fill implements Strategy.
@@ -62,7 +64,7 @@ func (e Exponential) Fill(dst []float64, r *rand.Rand) {
 	d := e.Base
 	for k := range dst {
 		z += golden
-		v := d * (1 + e.Jitter*mix(z))
+		v := d * (1 + float64(e.Jitter*mix(z)))
 		if v > e.Max {
 			v = e.Max
 		}
@@ -86,7 +88,7 @@ func (e Exponential) fillRange(dst []float64, k int, key uint64) bool {
 	d := math.Ldexp(e.Base, k)
 	for i := range dst {
 		z += golden
-		v := d * (1 + e.Jitter*mix(z))
+		v := d * (1 + float64(e.Jitter*mix(z)))
 		if v > e.Max {
 			v = e.Max
 		}

@@ -31,7 +31,7 @@ type Sidekiq struct {
 // Delay returns d_k for the draw u in [0, 1).
 func (s Sidekiq) Delay(k int, u float64) float64 {
 	n := float64(k)
-	return n*n*n*n + 15 + u*s.Spread*(n+1)
+	return float64(n*n*n*n) + 15 + float64(u*s.Spread*(n+1)) // no fused multiply-adds
 }
 
 // Fill implements Strategy.

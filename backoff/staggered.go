@@ -49,7 +49,7 @@ const StaggeredLow = 0.5
 type Staggered struct {
 	Base float64 // seconds, the first interval
 	Max  float64 // seconds, cap on the interval and so on any delay
-	Low  float64 // smallest scale, 0..1; StaggeredLow by default
+	Low  float64 // smallest scale, 0..1 (the zero value, 0, spreads scales over [0, 1); StaggeredLow is the lab's)
 }
 
 // Phase returns the phase of the job with the given key: the fractional
@@ -60,13 +60,13 @@ func Phase(key uint64) float64 {
 
 // Delay returns d_k for a job of the given phase in [0, 1).
 func (s Staggered) Delay(k int, phase float64) float64 {
-	return (s.Low + (1-s.Low)*phase) * interval(s.Base, s.Max, k)
+	return (s.Low + float64((1-s.Low)*phase)) * interval(s.Base, s.Max, k) // no fused multiply-add
 }
 
 // FillKey writes the delays of the job with the given key into dst. It is
 // Fill for callers that know the job's id; it draws nothing.
 func (s Staggered) FillKey(dst []float64, key uint64) {
-	a := s.Low + (1-s.Low)*Phase(key)
+	a := s.Low + float64((1-s.Low)*Phase(key))
 	t := s.Base
 	for k := range dst {
 		dst[k] = a * math.Min(s.Max, t)

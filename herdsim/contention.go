@@ -65,9 +65,6 @@ var AWSFigures = map[string]map[int][2]float64{
 	"decorrelated_jitter":   {10: {37, 435}, 50: {375, 2286}, 100: {1000, 4594}, 190: {2430, 7927}},
 }
 
-// AWSClients are the client counts of AWSFigures.
-var AWSClients = []int{10, 50, 100, 190}
-
 // ContentionResult is the outcome of the contention experiment at one point.
 type ContentionResult struct {
 	Clients int     `json:"clients"`

@@ -2,6 +2,7 @@ package herdsim
 
 import (
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/backoff-node/backoff-node/backoff"
@@ -59,15 +60,27 @@ func TestSimulateReproducibleAndAllocFree(t *testing.T) {
 	}
 }
 
-// Every strategy of the lab is in backoff's registry, and the other way round.
+// Every strategy the node offers is in the lab, and every strategy of the
+// lab is one the node offers or a variant of one (NAME_variant).
 func TestLabCoversRegistry(t *testing.T) {
 	lab := map[string]bool{}
 	for _, e := range Lab() {
 		lab[e.Name] = true
 	}
+	registered := map[string]bool{}
 	for _, name := range contract.Names() {
+		registered[name] = true
 		if !lab[name] {
 			t.Errorf("strategy %q is registered but not in the lab", name)
+		}
+	}
+	for name := range lab {
+		base := name
+		for !registered[base] && strings.Contains(base, "_") {
+			base = base[:strings.LastIndex(base, "_")]
+		}
+		if !registered[base] {
+			t.Errorf("lab strategy %q is neither registered nor a variant of a registered one", name)
 		}
 	}
 }

@@ -74,7 +74,9 @@ func (c *Client) Raw(dest string, line func(msgID int64) []byte) *Call {
 func (c *Client) send(dest string, line func(int64) []byte) *Call {
 	p := c.net.peer(dest)
 	if p == nil {
-		c.net.t.Fatalf("harness: %s: request to unknown node %q", c.id, dest)
+		// Not Fatalf: a client may be used from any goroutine.
+		c.net.violate("%s: request to unknown node %q", c.id, dest)
+		return &Call{Dest: dest, done: make(chan struct{})}
 	}
 	c.mu.Lock()
 	id := c.next
@@ -89,7 +91,8 @@ func (c *Client) send(dest string, line func(int64) []byte) *Call {
 	}
 	parsed, err := ParseLine(m.line)
 	if err != nil {
-		c.net.t.Fatalf("harness: %s: a service cannot take %q: %v", c.id, m.line, err)
+		c.net.violate("%s: a service cannot take %q: %v", c.id, m.line, err)
+		return call
 	}
 	p.svc.accept(parsed)
 	return call
@@ -132,19 +135,6 @@ func (c *Client) Strays() []*Message {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return append([]*Message(nil), c.strays...)
-}
-
-// Unanswered returns the calls still without a reply.
-func (c *Client) Unanswered() []*Call {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	var out []*Call
-	for _, call := range c.calls {
-		if call.reply == nil {
-			out = append(out, call)
-		}
-	}
-	return out
 }
 
 // Done is closed when the reply has come.

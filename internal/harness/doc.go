@@ -29,5 +29,8 @@
 //
 // Every process, goroutine and timer the network starts is stopped by the
 // cleanup it registers with the test; processes stopped by the cleanup must
-// exit with status 0.
+// exit with status 0. Setting a network up (New, AddNode, AddService,
+// Start) and Process's Restart and Goroutines may stop the test, and so
+// belong on the test's goroutine; a Client and everything else report
+// problems with t.Errorf and may be used from any goroutine.
 package harness
