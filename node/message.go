@@ -15,10 +15,11 @@ type parseScratch struct {
 	top, body []jsonwire.Member
 }
 
-// parseMessage validates one line as a Maelstrom message into req: a JSON
+// parseMessage validates one line as a Maelstrom message into req (its
+// members in small if they fit): a JSON
 // object whose src and dest, if present, are strings, and whose body is an
 // object with a string type.
-func (ps *parseScratch) parseMessage(req *Request, line []byte) error {
+func (ps *parseScratch) parseMessage(req *Request, line []byte, small []jsonwire.Member) error {
 	if !utf8.Valid(line) {
 		return fmt.Errorf("not valid UTF-8")
 	}
@@ -54,7 +55,11 @@ func (ps *parseScratch) parseMessage(req *Request, line []byte) error {
 		return fmt.Errorf("body is %s, not an object", jsonwire.Kind(body))
 	}
 	req.Body = body
-	req.Members = slices.Clone(bodyMembers)
+	if len(bodyMembers) <= len(small) {
+		req.Members = small[:copy(small, bodyMembers)]
+	} else {
+		req.Members = slices.Clone(bodyMembers)
+	}
 	raw, ok := req.Field("type")
 	if !ok {
 		return fmt.Errorf("body has no type")

@@ -325,11 +325,12 @@ func (n *Node) read() {
 // An item is a line read and parsed, waiting to be handled.
 type item struct {
 	no    int
-	line  []byte   // a copy, owned by the item
-	req   *Request // &msg if the line is a message, else nil
-	err   error    // why not
-	reply bool     // a reply to a call of this node
-	msg   Request  // in the item, to save an allocation a line
+	line  []byte             // a copy, owned by the item
+	req   *Request           // &msg if the line is a message, else nil
+	err   error              // why not
+	reply bool               // a reply to a call of this node
+	msg   Request            // in the item, to save an allocation a line
+	small [4]jsonwire.Member // msg.Members when the body has few, for the same reason
 }
 
 func (it *item) size() int { return len(it.line) + 256 } // 256: the parsed form
@@ -337,7 +338,7 @@ func (it *item) size() int { return len(it.line) + 256 } // 256: the parsed form
 // parse copies and parses one line off the reader's buffer.
 func (n *Node) parse(lineNo int, line []byte) *item {
 	it := &item{no: lineNo, line: n.slab.copy(line)}
-	if it.err = n.scratch.parseMessage(&it.msg, it.line); it.err == nil {
+	if it.err = n.scratch.parseMessage(&it.msg, it.line, it.small[:]); it.err == nil {
 		it.req = &it.msg
 		_, it.reply = it.req.Field("in_reply_to")
 	}
