@@ -65,6 +65,19 @@ var AWSFigures = map[string]map[int][2]float64{
 	"decorrelated_jitter":   {10: {37, 435}, 50: {375, 2286}, 100: {1000, 4594}, 190: {2430, 7927}},
 }
 
+// ContentionBound is the serial lower bound of the contention experiment
+// with n clients: each client's write must succeed once, so at least n
+// write calls; and the commits cannot overlap (each makes every version
+// read before it stale), each needing at least a read reply and a write
+// request after the one before, two network delays of NetMean: a time of
+// at least 2·n·NetMean ms. Delays vary (|N(10, 2)|), and with no backoff
+// and many clients the fastest messages win each round, so a run can beat
+// the time bound by a few per cent (190 clients without backoff: 0.93 of
+// it); it is the distance to the limit, not a floor every run respects.
+func ContentionBound(n int) (calls, timeMS float64) {
+	return float64(n), 2 * float64(n) * NetMean
+}
+
 // ContentionResult is the outcome of the contention experiment at one point.
 type ContentionResult struct {
 	Clients int     `json:"clients"`

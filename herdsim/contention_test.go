@@ -94,3 +94,19 @@ func TestAnchoredContentionBar(t *testing.T) {
 		t.Errorf("anchored finishes at %.0f ms, decorrelated jitter at %.0f: want no later", time, decoTime)
 	}
 }
+
+// TestContentionBound: the serial bound is n calls and 2·n·NetMean ms, and
+// jittered backoff stays above it on both.
+func TestContentionBound(t *testing.T) {
+	calls, ms := ContentionBound(10)
+	if calls != 10 || ms != 200 {
+		t.Fatalf("ContentionBound(10) = %v, %v; want 10, 200", calls, ms)
+	}
+	for _, n := range []int{10, 100} {
+		r := Contend(backoff.FullJitter{Base: 2 * AWSBase, Max: AWSCap}, n, 20, 1)
+		calls, ms := ContentionBound(n)
+		if r.Calls < calls || r.Time < ms {
+			t.Errorf("full jitter at %d clients: %v calls, %v ms, below the bound %v, %v", n, r.Calls, r.Time, calls, ms)
+		}
+	}
+}

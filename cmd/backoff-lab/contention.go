@@ -18,6 +18,13 @@ type contentionRow struct {
 	Time       float64 `json:"time_ms"`
 	AWSCalls   float64 `json:"aws_calls,omitempty"`
 	AWSTime    float64 `json:"aws_time_ms,omitempty"`
+	// The serial lower bound: every client's one write succeeds, one after
+	// another, each after at least a read reply and a write request (two
+	// network delays of the mean); and each strategy's ratio to it.
+	CallsBound float64 `json:"calls_bound"`
+	TimeBound  float64 `json:"time_bound_ms"`
+	CallsRatio float64 `json:"calls_ratio"`
+	TimeRatio  float64 `json:"time_ratio"`
 }
 
 func contentionCmd(args []string, stdout, stderr io.Writer) error {
@@ -50,6 +57,8 @@ func contentionCmd(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "contention: %s, %d clients, %d runs\n", e.Name, n, *runs)
 		r := herdsim.Contend(e.Strategy, n, *runs, *seed)
 		row := contentionRow{Experiment: experiment, Strategy: e.Name, Clients: n, Calls: r.Calls, Time: r.Time}
+		row.CallsBound, row.TimeBound = herdsim.ContentionBound(n)
+		row.CallsRatio, row.TimeRatio = r.Calls/row.CallsBound, r.Time/row.TimeBound
 		if fig, ok := herdsim.AWSFigures[e.Name][n]; ok && experiment == "aws" {
 			row.AWSCalls, row.AWSTime = fig[0], fig[1]
 		}
@@ -68,11 +77,12 @@ func contentionCmd(args []string, stdout, stderr io.Writer) error {
 
 	t := table{
 		title: fmt.Sprintf("AWS's contention experiment (times in simulated ms), mean of %d runs, seed %d", *runs, *seed),
-		cols:  []string{"experiment", "strategy", "clients", "calls", "time_ms", "aws_calls", "aws_time_ms", "calls_vs_aws", "time_vs_aws"},
+		cols:  []string{"experiment", "strategy", "clients", "calls", "time_ms", "aws_calls", "aws_time_ms", "calls_vs_aws", "time_vs_aws", "calls_bound", "time_bound_ms", "calls_ratio", "time_ratio"},
 		json:  rows,
 	}
 	for _, r := range rows {
-		cells := []string{r.Experiment, r.Strategy, strconv.Itoa(r.Clients), fmt.Sprintf("%.0f", r.Calls), fmt.Sprintf("%.0f", r.Time), "", "", "", ""}
+		cells := []string{r.Experiment, r.Strategy, strconv.Itoa(r.Clients), fmt.Sprintf("%.0f", r.Calls), fmt.Sprintf("%.0f", r.Time), "", "", "", "",
+			fmt.Sprintf("%.0f", r.CallsBound), fmt.Sprintf("%.0f", r.TimeBound), fmt.Sprintf("%.2f", r.CallsRatio), fmt.Sprintf("%.2f", r.TimeRatio)}
 		if r.AWSCalls > 0 {
 			cells[5], cells[6] = fmt.Sprintf("%.0f", r.AWSCalls), fmt.Sprintf("%.0f", r.AWSTime)
 			cells[7] = fmt.Sprintf("%+.1f%%", 100*(r.Calls/r.AWSCalls-1))
