@@ -19,8 +19,12 @@ func compareCmd(args []string, stdout, stderr io.Writer) error {
 	seeds := fs.Int("seeds", defaultSeeds, "how many seeds, from --seed on, to average over")
 	format := fs.String("format", "table", "output format: table, json or csv")
 	out := fs.String("out", "", "write DIR/compare.<format> instead of stdout")
+	equalMedian := fs.Float64("equal-median", 0, "compare at an equal median completion time: scale every strategy so that its median time to the last retry is this many `seconds`, and add busiest_window and median_first_wait_s")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if em := *equalMedian; em != 0 && !(em > 0 && em <= 1e9) {
+		return fmt.Errorf("%w: --equal-median %v: want a number of seconds above 0 and at most 1e9", errUsage, em)
 	}
 	if err := hf.check(); err != nil {
 		return err
@@ -35,6 +39,19 @@ func compareCmd(args []string, stdout, stderr io.Writer) error {
 	entries := herdsim.Lab()
 	work := (*jobs) * (*retries) * (*seeds) * len(entries)
 	long := work >= progressWork
+	if *equalMedian > 0 {
+		var rows []herdsim.FairRow
+		for i, e := range entries {
+			if long {
+				fmt.Fprintf(stderr, "compare: %s (%d/%d)\n", e.Name, i+1, len(entries))
+			}
+			rows = append(rows, herdsim.EqualMedian([]herdsim.Entry{e}, *jobs, *retries, *seed, *seeds, *equalMedian)...)
+		}
+		t := fairTable(rows, *format)
+		t.title = fmt.Sprintf("%d jobs × %d retries, no cap, every strategy scaled to a median last retry of %s; mean over seeds %d..%d",
+			*jobs, *retries, human(*equalMedian), *seed, *seed+uint64(*seeds)-1)
+		return emit(t, *out, "compare", *format, stdout, stderr)
+	}
 	var rows []herdsim.Row
 	for i, e := range entries {
 		if long {
@@ -72,6 +89,30 @@ func compareTable(rows []herdsim.Row, format string) table {
 			p50, p99,
 			r.Scale,
 		})
+	}
+	return t
+}
+
+// fairTable lays out the rows of an equal-median comparison.
+func fairTable(rows []herdsim.FairRow, format string) table {
+	plain := make([]herdsim.Row, len(rows))
+	for i, r := range rows {
+		plain[i] = r.Row
+	}
+	t := compareTable(plain, format)
+	t.json = rows
+	t.cols = append(t.cols[:len(t.cols)-1:len(t.cols)-1], "busiest_window", "median_first_wait_s", "factor", "scale")
+	if format == "table" {
+		t.cols[len(t.cols)-3] = "median first wait"
+	}
+	for i, r := range rows {
+		first := strconv.FormatFloat(r.FirstWait, 'g', 6, 64)
+		if format == "table" {
+			first = human(r.FirstWait)
+		}
+		scale := t.rows[i][len(t.rows[i])-1]
+		t.rows[i] = append(t.rows[i][:len(t.rows[i])-1:len(t.rows[i])-1],
+			fmt.Sprintf("%.2f", r.BusiestWindow), first, strconv.FormatFloat(r.Factor, 'g', 4, 64), scale)
 	}
 	return t
 }
