@@ -62,7 +62,8 @@ func seriesPanel(sc herdsim.Scenario, p herdsim.Policy, r *herdsim.OverloadResul
 	pl.Y.Label.Text = "requests per second"
 	pl.X.Min, pl.X.Max = 0, sc.Horizon
 	pl.Y.Min = 0
-	top := 3 * sc.Capacity // keep the panels comparable; the spike and retries go higher
+	// The same axis in every panel of a scenario; immediate retries go off it.
+	top := max(3*sc.Capacity, 1.25*sc.FaultRate)
 	pl.Y.Max = top
 	add := func(name string, s []float64, c color.Color, width float64) {
 		xys := make(plotter.XYs, 0, 2*len(s))
