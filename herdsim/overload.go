@@ -173,9 +173,9 @@ type OverloadResult struct {
 	Amplification float64
 	// SuccessRate is the share of requests that got an answer in time.
 	SuccessRate float64
-	// GoodputRatio is useful work served (answers in time) over the
-	// offered work the server could have done: the sum over 1 s bins of
-	// min(offered, capacity).
+	// GoodputRatio is useful work served (answers in time) within the
+	// horizon over the offered work an ideal server of the same capacity
+	// (no timeouts, unbounded queue) would have served in that time.
 	GoodputRatio float64
 	// P99Latency is the 99th percentile, in seconds, of the time from a
 	// successful request's first attempt to its answer.
@@ -399,10 +399,17 @@ func (o *Overload) Run(sc Scenario, p Policy, seed uint64) *OverloadResult {
 	res.Requests, res.Attempts = n, attempts
 	res.Amplification = float64(attempts) / float64(max(n, 1))
 	res.SuccessRate = float64(successes) / float64(max(n, 1))
-	var useful, possible float64
+	// What an ideal server of the same capacity would have served of the
+	// offered load within the horizon: no timeouts, no queue bound, so
+	// whatever exceeds the capacity waits for a later second. No server of
+	// that capacity answers more requests by the horizon.
+	var useful, possible, backlog float64
 	for i := range bins {
 		useful += res.Goodput[i]
-		possible += min(res.Offered[i], sc.Capacity)
+		backlog += res.Offered[i]
+		done := min(backlog, sc.Capacity)
+		possible += done
+		backlog -= done
 	}
 	res.GoodputRatio = useful / max(possible, 1)
 	res.P99Latency = 0

@@ -83,6 +83,10 @@ func TestOverloadInvariants(t *testing.T) {
 					t.Errorf("%s/%s: served %v in bin %d, while the server is down", sc.Name, p.Name, r.Served[i], i)
 				}
 			}
+			// No server of the same capacity beats the ideal one.
+			if r.GoodputRatio < 0 || r.GoodputRatio > 1 {
+				t.Errorf("%s/%s: goodput ratio %v", sc.Name, p.Name, r.GoodputRatio)
+			}
 			if r.SuccessRate < 0 || r.SuccessRate > 1 || r.P99Latency < 0 {
 				t.Errorf("%s/%s: success rate %v, p99 %v", sc.Name, p.Name, r.SuccessRate, r.P99Latency)
 			}
