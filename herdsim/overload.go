@@ -1,6 +1,7 @@
 package herdsim
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -228,7 +229,15 @@ func RunOverload(sc Scenario, p Policy, seed uint64) OverloadResult {
 // Run runs scenario sc under policy p with the given seed and returns the
 // result, which stays valid until the next Run. It is a pure function of
 // its arguments: no clock, one seeded source.
+//
+// It panics if sc is not a scenario (no capacity, queue, timeout, horizon,
+// or load): a programming error, as with [backoff.NewBudget].
 func (o *Overload) Run(sc Scenario, p Policy, seed uint64) *OverloadResult {
+	if !(sc.Capacity > 0 && sc.Queue > 0 && sc.Timeout > 0 && sc.Horizon > 0 && sc.Retries >= 0 &&
+		sc.Rate >= 0 && sc.FaultRate >= 0 && sc.FaultStart <= sc.FaultEnd &&
+		(sc.Clients == 0 && sc.FaultClients == 0 || sc.Clients > 0 && sc.Think > 0)) {
+		panic(fmt.Sprintf("herdsim: not a scenario: %+v", sc))
+	}
 	r := backoff.NewRand(seed)
 	bins := int(math.Ceil(sc.Horizon))
 	res := &o.res

@@ -228,3 +228,14 @@ func BenchmarkOverloadStorm(b *testing.B) {
 		o.Run(sc, p, uint64(i))
 	}
 }
+
+func TestOverloadRejectsBadScenario(t *testing.T) {
+	sc := scenario(t, "storm")
+	sc.Queue = 0
+	defer func() {
+		if recover() == nil {
+			t.Error("a scenario with no queue ran")
+		}
+	}()
+	RunOverload(sc, policy(t, "none"), 1)
+}
