@@ -44,8 +44,10 @@ func TestOverload_JSON(t *testing.T) {
 	}
 }
 
-func TestOverload_CSVAllRows(t *testing.T) {
-	code, stdout, stderr := runLab(t, "overload", "--format", "csv")
+// TestOverload_CSV: one scenario (all of them is 104 runs, seconds under
+// the race detector), every policy.
+func TestOverload_CSV(t *testing.T) {
+	code, stdout, stderr := runLab(t, "overload", "--format", "csv", "--scenario", "sustained_closed")
 	if code != exitOK {
 		t.Fatalf("exit %d, stderr %q", code, stderr)
 	}
@@ -56,8 +58,13 @@ func TestOverload_CSVAllRows(t *testing.T) {
 	if got := strings.Join(recs[0], ","); got != "scenario,policy,recovery_s,amplification,success_rate,goodput_ratio,p99_latency_s" {
 		t.Errorf("header %q", got)
 	}
-	if want := 1 + len(herdsim.Scenarios())*len(herdsim.OverloadPolicies()); len(recs) != want {
+	if want := 1 + len(herdsim.OverloadPolicies()); len(recs) != want {
 		t.Errorf("%d records, want %d", len(recs), want)
+	}
+	for _, rec := range recs[1:] {
+		if rec[0] != "sustained_closed" || rec[2] == "never" {
+			t.Errorf("record %v: want scenario sustained_closed and an empty or numeric recovery_s", rec)
+		}
 	}
 }
 
@@ -97,5 +104,19 @@ func TestOverload_Charts(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "overload-spike.png")); err == nil {
 		t.Error("--scenario storm wrote a chart of spike")
+	}
+}
+
+func TestOverload_Table(t *testing.T) {
+	code, stdout, stderr := runLab(t, "overload", "--scenario", "storm", "--policy", "none", "--seed", "3")
+	if code != exitOK {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	if len(lines) != 4 || !strings.Contains(lines[0], "seed 3") || !strings.HasPrefix(lines[2], "scenario") {
+		t.Fatalf("table:\n%s", stdout)
+	}
+	if f := strings.Fields(lines[3]); len(f) != 7 || f[0] != "storm" || f[1] != "none" || f[2] != "never" {
+		t.Errorf("row %q, want storm none never ...", lines[3])
 	}
 }
