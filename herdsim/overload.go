@@ -5,7 +5,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/backoff-node/backoff-node/backoff"
@@ -118,15 +117,6 @@ func OverloadPolicies() []Policy {
 	return out
 }
 
-// OverloadScaleNote says, for people, at what scale a strategy runs in the
-// overload scenarios.
-func OverloadScaleNote(name string) string {
-	if d, ok := overloadScale[name]; ok {
-		return "delays divided by " + strconv.FormatFloat(d, 'f', -1, 64)
-	}
-	return "as in the lab"
-}
-
 // scaled returns s with its delays divided by div (s itself if div is 0).
 // A keyed strategy stays keyed, so that requests keep consecutive ids.
 func scaled(s backoff.Strategy, div float64) backoff.Strategy {
@@ -144,6 +134,7 @@ func scaled(s backoff.Strategy, div float64) backoff.Strategy {
 	})
 }
 
+// scaledKeyed is a keyed strategy with its delays multiplied by f.
 type scaledKeyed struct {
 	backoff.KeyedStrategy
 	f float64
@@ -181,8 +172,8 @@ type OverloadResult struct {
 	// P99Latency is the 99th percentile, in seconds, of the time from a
 	// successful request's first attempt to its answer.
 	P99Latency float64
-	Requests   int
-	Attempts   int
+	// Requests and Attempts are the counts behind Amplification.
+	Requests, Attempts int
 	// Per 1 s bin of the horizon: first attempts (offered load), all
 	// attempts sent, attempts served (server load), answers in time (goodput).
 	Offered, Sent, Served, Goodput []float64
@@ -193,7 +184,7 @@ const (
 	evSend   = iota // an attempt of req is sent (first or retry)
 	evFail          // the client gives the attempt of req up (timeout)
 	evDone          // the answer to req arrives in time
-	evClient        // closed loop: client req starts a new request
+	evClient        // a new request: from client id (closed loop) or an arrival (id -1)
 )
 
 // An oevent is something that happens at time t to request (or client) id.
