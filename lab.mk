@@ -5,13 +5,16 @@
 #   make lab-contention  AWS's contention experiment, reproduced, then staggered
 #   make lab-docs        regenerate docs/img/lab/* and the tables in docs/lab/
 #   make lab-bench       the 10,000 jobs × 20 retries benchmark, all strategies
+#   make lab-overload    overload and recovery: every scenario under every policy,
+#                        charts in $(LAB_OUT)
+#   make lab-findings    the overload findings' tests on all their seeds (no race)
 GO ?= go
 LAB_BIN ?= bin/backoff-lab
 LAB_OUT ?= out/lab
 LAB_SEED ?= 1
 LAB_DOCS ?= docs
 
-.PHONY: lab lab-build lab-contention lab-docs lab-bench
+.PHONY: lab lab-build lab-contention lab-docs lab-bench lab-overload lab-findings
 
 lab-build:
 	$(GO) build -o $(LAB_BIN) ./cmd/backoff-lab
@@ -28,6 +31,13 @@ lab-docs: lab-build
 	@$(LAB_BIN) plot --seed $(LAB_SEED) --out $(LAB_DOCS)/img/lab
 	@$(LAB_BIN) compare --seed $(LAB_SEED) --out $(LAB_DOCS)/lab
 	@$(LAB_BIN) contention --seed $(LAB_SEED) --out $(LAB_DOCS)/lab 2>/dev/null
+	@$(LAB_BIN) overload --seed $(LAB_SEED) --charts $(LAB_DOCS)/img/lab --out $(LAB_DOCS)/lab
+
+lab-overload: lab-build
+	@$(LAB_BIN) overload --seed $(LAB_SEED) --charts $(LAB_OUT)
+
+lab-findings:
+	$(GO) test -count=1 -run 'Overload|Recovery' ./herdsim
 
 lab-bench:
-	$(GO) test -run XXX -bench 'Herd10kx20|Contend100' -benchmem ./herdsim
+	$(GO) test -run XXX -bench 'Herd10kx20|Contend100|Overload' -benchmem ./herdsim

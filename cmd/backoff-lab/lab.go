@@ -34,6 +34,7 @@ commands:
   sim         raw retry times (job, retry, time) of one strategy
   plot        PNG and SVG charts of the retries of every strategy
   contention  AWS's contention experiment, then our strategy
+  overload    recovery from overload: scenarios × retry policies
 
 Run 'backoff-lab <command> -h' for the flags of a command.
 `
@@ -52,6 +53,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		"sim":        simCmd,
 		"plot":       plotCmd,
 		"contention": contentionCmd,
+		"overload":   overloadCmd,
 	}
 	name := args[0]
 	if name == "-h" || name == "--help" || name == "help" {

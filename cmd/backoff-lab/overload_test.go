@@ -1,0 +1,122 @@
+package main
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/backoff-node/backoff-node/herdsim"
+)
+
+func TestOverload_JSON(t *testing.T) {
+	code, stdout, stderr := runLab(t, "overload", "--format", "json", "--scenario", "storm,spike", "--policy", "none,full_jitter+budget")
+	if code != exitOK {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	var rows []map[string]any
+	if err := json.Unmarshal([]byte(stdout), &rows); err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 4 {
+		t.Fatalf("%d rows, want 4 (2 scenarios × 2 policies)", len(rows))
+	}
+	want := []string{"amplification", "goodput_ratio", "p99_latency_s", "policy", "recovery_s", "scenario", "success_rate"}
+	for _, row := range rows {
+		var keys []string
+		for k := range row {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		if !slices.Equal(keys, want) {
+			t.Errorf("row keys %v, want %v", keys, want)
+		}
+	}
+	// The storm: immediate retries never recover (null); full jitter with a budget does.
+	if rows[0]["scenario"] != "storm" || rows[0]["policy"] != "none" || rows[0]["recovery_s"] != nil {
+		t.Errorf("first row %v, want storm/none with recovery_s null", rows[0])
+	}
+	if r, ok := rows[1]["recovery_s"].(float64); !ok || r <= 0 {
+		t.Errorf("storm/full_jitter+budget recovery_s = %v, want a positive number", rows[1]["recovery_s"])
+	}
+}
+
+// TestOverload_CSV: one scenario (all of them is 104 runs, seconds under
+// the race detector), every policy.
+func TestOverload_CSV(t *testing.T) {
+	code, stdout, stderr := runLab(t, "overload", "--format", "csv", "--scenario", "sustained_closed")
+	if code != exitOK {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	recs, err := csv.NewReader(strings.NewReader(stdout)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(recs[0], ","); got != "scenario,policy,recovery_s,amplification,success_rate,goodput_ratio,p99_latency_s" {
+		t.Errorf("header %q", got)
+	}
+	if want := 1 + len(herdsim.OverloadPolicies()); len(recs) != want {
+		t.Errorf("%d records, want %d", len(recs), want)
+	}
+	for _, rec := range recs[1:] {
+		if rec[0] != "sustained_closed" || rec[2] == "never" {
+			t.Errorf("record %v: want scenario sustained_closed and an empty or numeric recovery_s", rec)
+		}
+	}
+}
+
+func TestOverload_UsageErrors(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"overload", "--scenario", "flood"}, `unknown scenario "flood"; valid: spike, storm, sustained_open, sustained_closed`},
+		{[]string{"overload", "--policy", "none,jitter"}, `unknown policy "jitter"`},
+		{[]string{"overload", "--format", "yaml"}, `--format "yaml"`},
+		{[]string{"overload", "--seed", "-1"}, `invalid value "-1" for flag -seed`},
+		{[]string{"overload", "storm"}, `unexpected argument "storm"`},
+	}
+	for _, tt := range tests {
+		code, stdout, stderr := runLab(t, tt.args...)
+		if code != exitUsage || stdout != "" || !strings.Contains(stderr, tt.want) {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q; want exit %d and %q", tt.args, code, stdout, stderr, exitUsage, tt.want)
+		}
+	}
+}
+
+func TestOverload_Charts(t *testing.T) {
+	dir := t.TempDir()
+	code, _, stderr := runLab(t, "overload", "--scenario", "storm", "--policy", "none", "--charts", dir)
+	if code != exitOK {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	for _, name := range []string{"overload-storm.png", "overload-storm.svg"} {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(b) < 1000 {
+			t.Errorf("%s: %d bytes", name, len(b))
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "overload-spike.png")); err == nil {
+		t.Error("--scenario storm wrote a chart of spike")
+	}
+}
+
+func TestOverload_Table(t *testing.T) {
+	code, stdout, stderr := runLab(t, "overload", "--scenario", "storm", "--policy", "none", "--seed", "3")
+	if code != exitOK {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	if len(lines) != 4 || !strings.Contains(lines[0], "seed 3") || !strings.HasPrefix(lines[2], "scenario") {
+		t.Fatalf("table:\n%s", stdout)
+	}
+	if f := strings.Fields(lines[3]); len(f) != 7 || f[0] != "storm" || f[1] != "none" || f[2] != "never" {
+		t.Errorf("row %q, want storm none never ...", lines[3])
+	}
+}

@@ -1,0 +1,241 @@
+package herdsim
+
+import (
+	"math"
+	"reflect"
+	"testing"
+)
+
+// findingSeeds are the seeds every finding is checked on: a finding that
+// held on one seed only would not be one.
+var findingSeeds = []uint64{1, 2, 3, 4, 5}
+
+// invariantStride: the tests that run every policy run every one, or every
+// invariantStride-th one under the race detector.
+var invariantStride = 1
+
+func scenario(t *testing.T, name string) Scenario {
+	t.Helper()
+	for _, sc := range Scenarios() {
+		if sc.Name == name {
+			return sc
+		}
+	}
+	t.Fatalf("no scenario %q", name)
+	return Scenario{}
+}
+
+func policy(t *testing.T, name string) Policy {
+	t.Helper()
+	for _, p := range OverloadPolicies() {
+		if p.Name == name {
+			return p
+		}
+	}
+	t.Fatalf("no policy %q", name)
+	return Policy{}
+}
+
+func TestOverloadPolicies(t *testing.T) {
+	ps := OverloadPolicies()
+	if want := 2 * (1 + len(Lab())); len(ps) != want {
+		t.Fatalf("%d policies, want %d (none and every lab strategy, each alone and +budget)", len(ps), want)
+	}
+	if ps[0].Name != "none" || ps[len(ps)/2].Name != "none+budget" || !ps[len(ps)/2].Budget || ps[0].Budget {
+		t.Errorf("policies start %q, %q; want none, then none+budget halfway", ps[0].Name, ps[len(ps)/2].Name)
+	}
+}
+
+func TestOverloadReproducible(t *testing.T) {
+	for _, sc := range Scenarios() {
+		p := policy(t, "full_jitter+budget")
+		a, b := RunOverload(sc, p, 7), RunOverload(sc, p, 7)
+		if !reflect.DeepEqual(a, b) {
+			t.Errorf("%s: two runs with seed 7 differ", sc.Name)
+		}
+		if c := RunOverload(sc, p, 8); reflect.DeepEqual(a.Offered, c.Offered) {
+			t.Errorf("%s: seeds 7 and 8 offer the same load", sc.Name)
+		}
+	}
+}
+
+// TestOverloadInvariants checks what holds in every run whatever the
+// policy: the server never serves more than its capacity, goodput never
+// exceeds what it served, and no request makes more than 1 + Retries attempts.
+func TestOverloadInvariants(t *testing.T) {
+	var o Overload
+	for _, sc := range Scenarios() {
+		for i, p := range OverloadPolicies() {
+			if i%invariantStride != 0 {
+				continue
+			}
+			r := o.Run(sc, p, 3)
+			if r.Requests == 0 || r.Amplification < 1 || r.Attempts > r.Requests*(1+sc.Retries) {
+				t.Errorf("%s/%s: %d requests, %d attempts", sc.Name, p.Name, r.Requests, r.Attempts)
+			}
+			for i := range r.Served {
+				// One more than capacity: a bin can hold the tail of an attempt begun in the last.
+				if r.Served[i] > sc.Capacity+1 || r.Goodput[i] > r.Served[i] {
+					t.Errorf("%s/%s: bin %d served %v, goodput %v (capacity %v)", sc.Name, p.Name, i, r.Served[i], r.Goodput[i], sc.Capacity)
+					break
+				}
+				if sc.Down && float64(i) >= sc.FaultStart && float64(i+1) <= sc.FaultEnd && r.Served[i] != 0 {
+					t.Errorf("%s/%s: served %v in bin %d, while the server is down", sc.Name, p.Name, r.Served[i], i)
+				}
+			}
+			// No server of the same capacity beats the ideal one.
+			if r.GoodputRatio < 0 || r.GoodputRatio > 1 {
+				t.Errorf("%s/%s: goodput ratio %v", sc.Name, p.Name, r.GoodputRatio)
+			}
+			if r.SuccessRate < 0 || r.SuccessRate > 1 || r.P99Latency < 0 {
+				t.Errorf("%s/%s: success rate %v, p99 %v", sc.Name, p.Name, r.SuccessRate, r.P99Latency)
+			}
+		}
+	}
+}
+
+// TestOverloadHealthy: below capacity with no fault, every attempt is
+// answered at once; nothing to recover from.
+func TestOverloadHealthy(t *testing.T) {
+	sc := scenario(t, "spike")
+	sc.FaultRate = sc.Rate
+	r := RunOverload(sc, policy(t, "none"), 1)
+	if r.Amplification != 1 || r.SuccessRate != 1 || !r.Recovered || r.Recovery != 0 || r.P99Latency > 0.1 {
+		t.Errorf("healthy server: %+v", *r.summary())
+	}
+}
+
+// summary drops the series, for error messages.
+func (r OverloadResult) summary() *OverloadResult {
+	r.Offered, r.Sent, r.Served, r.Goodput = nil, nil, nil, nil
+	return &r
+}
+
+// Finding (a), as published, is that jittered backoff recovers from a spike
+// sooner than no backoff and constant backoff. In this model it does not:
+// at normal load half the capacity and 3 retries a request, the spike
+// leaves the queue full of attempts their clients gave up, and no strategy
+// alone gets out of it within the horizon, since an open loop's retries
+// come anyway, only later. A budget gets every strategy out within 10 s.
+func TestOverloadSpike(t *testing.T) {
+	sc := scenario(t, "spike")
+	for _, seed := range findingSeeds {
+		for _, name := range []string{"none", "constant", "full_jitter", "equal_jitter", "decorrelated_jitter"} {
+			if r := RunOverload(sc, policy(t, name), seed); r.Recovered {
+				t.Errorf("seed %d: %s recovers from the spike in %v s; the model says backoff alone does not", seed, name, r.Recovery)
+			}
+			if r := RunOverload(sc, policy(t, name+"+budget"), seed); !r.Recovered || r.Recovery > 10 {
+				t.Errorf("seed %d: %s+budget: recovered %v in %v s, want within 10 s", seed, name, r.Recovered, r.Recovery)
+			}
+		}
+	}
+}
+
+// Finding (b): in sustained open-loop overload, backoff alone leaves the
+// attempts per request within 20 % of immediate retries, while a budget
+// holds them near 1 + its ratio.
+func TestOverloadSustainedOpen(t *testing.T) {
+	sc := scenario(t, "sustained_open")
+	var o Overload
+	for _, seed := range findingSeeds {
+		none := o.Run(sc, policy(t, "none"), seed).Amplification
+		for i, p := range OverloadPolicies() {
+			if i%invariantStride != 0 {
+				continue
+			}
+			a := o.Run(sc, p, seed).Amplification
+			switch {
+			case p.Budget && math.Abs(a-(1+OverloadBudgetRatio)) > 0.1:
+				t.Errorf("seed %d: %s: amplification %.3f, want 1 + %.1f ± 0.1", seed, p.Name, a, OverloadBudgetRatio)
+			case !p.Budget && math.Abs(a/none-1) > 0.2:
+				t.Errorf("seed %d: %s: amplification %.3f, not within 20 %% of none's %.3f", seed, p.Name, a, none)
+			}
+		}
+	}
+}
+
+// Finding (c): in sustained closed-loop overload, a client that backs off
+// sends nothing meanwhile, so backoff lowers the attempts per request:
+// every strategy of the lab makes at most 3/4 of none's.
+func TestOverloadSustainedClosed(t *testing.T) {
+	sc := scenario(t, "sustained_closed")
+	for _, seed := range findingSeeds {
+		none := RunOverload(sc, policy(t, "none"), seed).Amplification
+		for _, e := range Lab() {
+			if a := RunOverload(sc, policy(t, e.Name), seed).Amplification; a > 0.75*none {
+				t.Errorf("seed %d: %s: amplification %.3f, want at most 3/4 of none's %.3f", seed, e.Name, a, none)
+			}
+		}
+	}
+}
+
+// Finding (d): after the storm, immediate retries without a budget keep the
+// server in metastable overload to the end of the horizon; full jitter with
+// a budget recovers.
+func TestOverloadStorm(t *testing.T) {
+	sc := scenario(t, "storm")
+	for _, seed := range findingSeeds {
+		if r := RunOverload(sc, policy(t, "none"), seed); r.Recovered {
+			t.Errorf("seed %d: none recovers from the storm in %v s", seed, r.Recovery)
+		}
+		if r := RunOverload(sc, policy(t, "full_jitter+budget"), seed); !r.Recovered || r.Recovery > 15 {
+			t.Errorf("seed %d: full_jitter+budget: recovered %v in %v s, want within 15 s", seed, r.Recovered, r.Recovery)
+		}
+	}
+}
+
+func TestRecovery(t *testing.T) {
+	off := []float64{10, 10, 10, 10, 10, 10, 10, 10}
+	tests := []struct {
+		good []float64
+		want float64
+		ok   bool
+	}{
+		{[]float64{0, 0, 10, 10, 10, 10, 10, 10}, 2, true},
+		{[]float64{0, 0, 0, 0, 0, 0, 0, 9}, 0, false},
+		{[]float64{10, 10, 10, 10, 10, 10, 10, 10}, 0, true},
+		{[]float64{10, 10, 10, 10, 0, 0, 10, 10}, 0, false}, // relapse: not recovered
+	}
+	for _, tt := range tests {
+		got, ok := recovery(off, tt.good, 0)
+		if ok != tt.ok || (ok && got != tt.want) {
+			t.Errorf("recovery(%v) = %v, %v; want %v, %v", tt.good, got, ok, tt.want, tt.ok)
+		}
+	}
+}
+
+// BenchmarkOverload is one default `backoff-lab overload`: every scenario
+// under every policy.
+func BenchmarkOverload(b *testing.B) {
+	scs, ps := Scenarios(), OverloadPolicies()
+	var o Overload
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		for _, sc := range scs {
+			for _, p := range ps {
+				o.Run(sc, p, uint64(i))
+			}
+		}
+	}
+}
+
+// BenchmarkOverloadStorm is one run of the storm under full jitter.
+func BenchmarkOverloadStorm(b *testing.B) {
+	sc, p := Scenarios()[1], OverloadPolicies()[6]
+	var o Overload
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		o.Run(sc, p, uint64(i))
+	}
+}
+
+func TestOverloadRejectsBadScenario(t *testing.T) {
+	sc := scenario(t, "storm")
+	sc.Queue = 0
+	defer func() {
+		if recover() == nil {
+			t.Error("a scenario with no queue ran")
+		}
+	}()
+	RunOverload(sc, policy(t, "none"), 1)
+}
