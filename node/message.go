@@ -24,7 +24,13 @@ func (ps *parseScratch) parseMessage(req *Request, line []byte, small []jsonwire
 		return fmt.Errorf("not valid UTF-8")
 	}
 	top, bodyMembers, err := jsonwire.ParseObjectIn(line, ps.top[:0], "body", ps.body[:0])
-	ps.top, ps.body = top[:0], bodyMembers[:0]
+	// The scratch must not keep this line's memory alive once it is
+	// handled: clear what it points to when done with it.
+	defer func() {
+		clear(top)
+		clear(bodyMembers)
+		ps.top, ps.body = top[:0], bodyMembers[:0]
+	}()
 	if err != nil {
 		return err
 	}

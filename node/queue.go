@@ -55,9 +55,9 @@ func (q *queue) next(idle func()) (it *item, err error, ok bool) {
 			return nil, nil, false
 		}
 		if len(q.replies) > 0 {
-			it, q.replies = q.replies[0], q.replies[1:]
+			it = pop(&q.replies)
 		} else if len(q.requests) > 0 {
-			it, q.requests = q.requests[0], q.requests[1:]
+			it = pop(&q.requests)
 		}
 		if it != nil {
 			q.bytes -= it.size()
@@ -100,4 +100,17 @@ func (q *queue) drain() []*item {
 	its := append(q.replies, q.requests...)
 	q.replies, q.requests, q.bytes = nil, nil, 0
 	return its
+}
+
+// pop takes the first item of the non-empty *s. It clears the slot, and
+// drops the array once empty, so that the array does not keep handled
+// lines alive.
+func pop(s *[]*item) *item {
+	it := (*s)[0]
+	(*s)[0] = nil
+	*s = (*s)[1:]
+	if len(*s) == 0 {
+		*s = nil
+	}
+	return it
 }
