@@ -32,6 +32,7 @@ func (h *handlers) backoffRelay(req *node.Request) (*node.Body, error) {
 	origin.Dest = strings.Clone(origin.Dest)
 	rr.target = strings.Clone(rr.target)
 	rr.strategy = strings.Clone(rr.strategy)
+	rr.payload.typ = strings.Clone(rr.payload.typ)
 	r := &relay{
 		node:    h.node,
 		origin:  origin,
@@ -41,7 +42,8 @@ func (h *handlers) backoffRelay(req *node.Request) (*node.Body, error) {
 		cursor:  rr.cursor(),
 	}
 	if !rr.payload.nested() {
-		r.body = rr.payload.body(0) // the same for every attempt
+		r.body = rr.payload.body(0) // the same for every attempt, copied
+		r.req.payload.members = nil // they point into the request's line
 	}
 	r.done = h.node.Track(r.abort)
 	r.start()

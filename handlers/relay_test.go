@@ -346,3 +346,46 @@ func TestRelayDelaysArePrefix(t *testing.T) {
 		s.close()
 	})
 }
+
+// TestRelayDoesNotPinItsLine: a pending relay keeps copies of what it
+// needs, not the request's line, which shares a 64 KiB block with the lines
+// around it: 2000 relays, each between big echo requests, hold about what
+// 2000 relays sent back to back do.
+func TestRelayDoesNotPinItsLine(t *testing.T) {
+	perRelay := func(fat int) float64 {
+		var per float64
+		synctest.Test(t, func(t *testing.T) {
+			pr, pw := io.Pipe()
+			n := node.New(pr, io.Discard, io.Discard)
+			handlers.Register(n, rand.New(rand.NewPCG(1, 2)))
+			done := make(chan error, 1)
+			go func() { done <- n.Run() }()
+			fmt.Fprintln(pw, `{"src":"c0","dest":"n1","body":{"type":"init","msg_id":1,"node_id":"n1","node_ids":["n1","n2"]}}`)
+			synctest.Wait()
+			pad := strings.Repeat("x", fat)
+			const relays = 2000
+			var before, after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
+			for i := range relays {
+				fmt.Fprintf(pw, `{"src":"c1","dest":"n1","body":{"type":"backoff_relay","msg_id":%d,"target":"n2","payload":{"type":"read","k":"v"},"attempt_timeout":60,"seed":%d}}`+"\n", 2*i+10, i)
+				if fat > 0 {
+					fmt.Fprintf(pw, `{"src":"c1","dest":"n1","body":{"type":"echo","msg_id":%d,"echo":"%s"}}`+"\n", 2*i+11, pad)
+				}
+			}
+			synctest.Wait()
+			runtime.GC()
+			runtime.ReadMemStats(&after)
+			per = float64(int64(after.HeapAlloc)-int64(before.HeapAlloc)) / relays
+			n.Stop()
+			<-done
+			pw.Close()
+		})
+		return per
+	}
+	packed, spread := perRelay(0), perRelay(15<<10)
+	t.Logf("heap a pending relay: %.0f B sent back to back, %.0f B between 15 KiB echoes", packed, spread)
+	if spread > packed+2048 {
+		t.Errorf("a relay between big lines holds %.0f B, back to back %.0f B: it keeps its line alive", spread, packed)
+	}
+}
