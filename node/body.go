@@ -93,6 +93,13 @@ func (b *Body) Raw(key string, v []byte) *Body {
 // (see jsonwire.Member), re-spaced and escaped the Python way; echo uses it
 // so that a key survives byte for byte what decoding would change.
 func (b *Body) Member(m jsonwire.Member) *Body {
+	if m.Plain { // already as Python writes it: one copy
+		b.fields = append(b.fields, ',', ' ')
+		b.fields = append(b.fields, m.RawKey...)
+		b.fields = append(b.fields, ':', ' ')
+		b.fields = append(b.fields, m.Value...)
+		return b
+	}
 	b.fields = append(b.fields, ',', ' ')
 	b.fields = jsonwire.AppendValue(b.fields, m.RawKey)
 	b.fields = append(b.fields, ':', ' ')

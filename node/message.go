@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"unicode/utf8"
 
 	"github.com/backoff-node/backoff-node/internal/jsonwire"
 )
@@ -20,9 +19,7 @@ type parseScratch struct {
 // object whose src and dest, if present, are strings, and whose body is an
 // object with a string type.
 func (ps *parseScratch) parseMessage(req *Request, line []byte, small []jsonwire.Member) error {
-	if !utf8.Valid(line) {
-		return fmt.Errorf("not valid UTF-8")
-	}
+	// UTF-8 is checked in strings, the only place JSON allows non-ASCII.
 	top, bodyMembers, err := jsonwire.ParseObjectIn(line, ps.top[:0], "body", ps.body[:0])
 	// The scratch must not keep this line's memory alive once it is
 	// handled: clear what it points to when done with it.

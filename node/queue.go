@@ -61,7 +61,11 @@ func (q *queue) next(idle func()) (it *item, err error, ok bool) {
 		}
 		if it != nil {
 			q.bytes -= it.size()
-			q.notFull.Signal()
+			if q.bytes <= maxQueueBytes/2 {
+				// Wake the reader only once the queue is half empty: waking
+				// it for every line handled would cost a switch a line.
+				q.notFull.Signal()
+			}
 			return it, nil, true
 		}
 		if q.closed {

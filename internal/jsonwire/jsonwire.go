@@ -33,6 +33,10 @@ type Member struct {
 	// lone surrogate escape).
 	RawKey []byte
 	Value  []byte
+	// Plain tells that RawKey and Value are already written the way
+	// AppendValue would write them (a key, and a string value, of
+	// printable ASCII without escapes), so they can be copied as they are.
+	Plain bool
 }
 
 // Kind reports the JSON kind of an encoded value by its first byte: one of
@@ -105,7 +109,8 @@ func (o *objectScan) scanObject(b []byte, i, depth int, collect bool, members []
 		if i >= len(b) || b[i] != '"' {
 			return nil, 0, fmt.Errorf("%w: expected a string key at byte %d", errSyntax, i)
 		}
-		kend, escaped, err := scanString(b, i)
+		kend, kkind, err := scanStringKind(b, i)
+		escaped := kkind&hasEscape != 0
 		if err != nil {
 			return nil, 0, err
 		}
@@ -120,16 +125,24 @@ func (o *objectScan) scanObject(b []byte, i, depth int, collect bool, members []
 		if collect {
 			k = decodeString(key, escaped)
 		}
-		if collect && depth == 0 && o.sub != "" && k == o.sub && i < len(b) && b[i] == '{' {
+		plain := false
+		switch {
+		case collect && depth == 0 && o.sub != "" && k == o.sub && i < len(b) && b[i] == '{':
 			o.subMembers, i, err = o.scanObject(b, i, depth+1, true, o.subMembers[:0])
-		} else {
+		case collect && i < len(b) && b[i] == '"':
+			var vkind int
+			i, vkind, err = scanStringKind(b, i)
+			plain = kkind == 0 && vkind == 0
+		default:
 			i, err = scanValue(b, i, depth+1)
+			// Numbers and literals are copied as they came too.
+			plain = collect && kkind == 0 && i > vstart && b[vstart] != '{' && b[vstart] != '['
 		}
 		if err != nil {
 			return nil, 0, err
 		}
 		if collect {
-			members = setMember(members, &index, k, key, b[vstart:i])
+			members = setMember(members, &index, k, key, b[vstart:i], plain)
 		}
 		i = SkipSpace(b, i)
 		if i >= len(b) {
@@ -151,21 +164,21 @@ func (o *objectScan) scanObject(b []byte, i, depth int, collect bool, members []
 // keeps). Small objects are searched in place; from dupIndexMin members on,
 // an index finds keys, so a line with many keys costs linear time, not
 // quadratic.
-func setMember(members []Member, index *keyIndex, key string, raw, value []byte) []Member {
+func setMember(members []Member, index *keyIndex, key string, raw, value []byte, plain bool) []Member {
 	if index.slots == nil && len(members) < dupIndexMin {
 		for j := range members {
 			if members[j].Key == key {
-				members[j].Value = value
+				members[j].Value, members[j].Plain = value, plain
 				return members
 			}
 		}
-		return append(members, Member{Key: key, RawKey: raw, Value: value})
+		return append(members, Member{Key: key, RawKey: raw, Value: value, Plain: plain})
 	}
 	if j := index.find(members, key); j >= 0 {
-		members[j].Value = value
+		members[j].Value, members[j].Plain = value, plain
 		return members
 	}
-	members = append(members, Member{Key: key, RawKey: raw, Value: value})
+	members = append(members, Member{Key: key, RawKey: raw, Value: value, Plain: plain})
 	index.add(members)
 	return members
 }
@@ -287,13 +300,35 @@ func scanLiteral(b []byte, i int, lit string) (int, error) {
 // scanString scans the string starting at b[i] == '"'; it returns the index
 // after the closing quote and whether the string has escapes.
 func scanString(b []byte, i int) (int, bool, error) {
-	escaped := false
+	end, kind, err := scanStringKind(b, i)
+	return end, kind&hasEscape != 0, err
+}
+
+// What a string holds besides printable ASCII; a string with neither is
+// written by Python exactly as it came.
+const (
+	hasEscape = 1 << iota
+	hasHigh   // bytes of non-ASCII characters, valid UTF-8
+)
+
+// scanStringKind scans the string starting at b[i] == '"', validating its
+// escapes and its UTF-8 (the only place a JSON text may have non-ASCII
+// bytes), and returns the index after it and what it holds.
+func scanStringKind(b []byte, i int) (int, int, error) {
+	kind := 0
 	for i++; i < len(b); i++ {
 		switch c := b[i]; {
 		case c == '"':
-			return i + 1, escaped, nil
+			return i + 1, kind, nil
+		case c >= utf8.RuneSelf:
+			r, size := utf8.DecodeRune(b[i:])
+			if r == utf8.RuneError && size == 1 {
+				return 0, 0, fmt.Errorf("%w: invalid UTF-8 in a string at byte %d", errSyntax, i)
+			}
+			kind |= hasHigh
+			i += size - 1
 		case c == '\\':
-			escaped = true
+			kind |= hasEscape
 			i++
 			if i >= len(b) {
 				break
@@ -302,17 +337,17 @@ func scanString(b []byte, i int) (int, bool, error) {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
 			case 'u':
 				if len(b)-i < 5 || !isHex(b[i+1]) || !isHex(b[i+2]) || !isHex(b[i+3]) || !isHex(b[i+4]) {
-					return 0, false, fmt.Errorf("%w: bad \\u escape at byte %d", errSyntax, i)
+					return 0, 0, fmt.Errorf("%w: bad \\u escape at byte %d", errSyntax, i)
 				}
 				i += 4
 			default:
-				return 0, false, fmt.Errorf("%w: bad escape at byte %d", errSyntax, i)
+				return 0, 0, fmt.Errorf("%w: bad escape at byte %d", errSyntax, i)
 			}
 		case c < 0x20:
-			return 0, false, fmt.Errorf("%w: control character in string at byte %d", errSyntax, i)
+			return 0, 0, fmt.Errorf("%w: control character in string at byte %d", errSyntax, i)
 		}
 	}
-	return 0, false, fmt.Errorf("%w: unterminated string", errSyntax)
+	return 0, 0, fmt.Errorf("%w: unterminated string", errSyntax)
 }
 
 func isHex(c byte) bool {
