@@ -1,6 +1,7 @@
 package node
 
 import (
+	"sync"
 	"slices"
 	"strconv"
 
@@ -17,7 +18,24 @@ type Body struct {
 }
 
 // NewBody starts a body of the given type.
-func NewBody(typ string) *Body { return &Body{typ: typ, fields: make([]byte, 0, 256)} }
+func NewBody(typ string) *Body {
+	b := bodies.Get().(*Body)
+	b.typ, b.fields = typ, b.fields[:0]
+	return b
+}
+
+// bodies recycles the bodies handlers return, which the node owns once it
+// has sent them: most replies then cost no allocation.
+var bodies = sync.Pool{New: func() any { return &Body{fields: make([]byte, 0, 256)} }}
+
+// recycle returns b to the pool; b must not be used after.
+func (b *Body) recycle() {
+	// Only small ones: a body taken from the pool may live long (a relay's
+	// payload), and should not hold a big buffer for a small use.
+	if cap(b.fields) <= 512 {
+		bodies.Put(b)
+	}
+}
 
 func (b *Body) key(k string) {
 	b.fields = append(b.fields, ',', ' ')

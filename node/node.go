@@ -105,7 +105,8 @@ type Origin struct {
 
 // A HandlerFunc answers a request. It returns the reply body, or an error:
 // a *maelstrom.RPCError is sent with its code, any other error as code 13
-// (crash). A handler that replies later itself returns (nil, nil).
+// (crash). A handler that replies later itself returns (nil, nil). A body
+// it returns belongs to the node from then on: the node reuses it.
 type HandlerFunc func(req *Request) (*Body, error)
 
 // Node is one Maelstrom node. Create it with New, register handlers with
@@ -427,6 +428,7 @@ func (n *Node) dispatch(req *Request) {
 		n.replyError(req.Origin(), err)
 	case body != nil:
 		n.send(req.Origin(), body, false, nil)
+		body.recycle()
 	}
 }
 
