@@ -1,9 +1,9 @@
 package node
 
 import (
-	"sync"
 	"slices"
 	"strconv"
+	"sync"
 
 	"github.com/backoff-node/backoff-node/internal/jsonwire"
 )
