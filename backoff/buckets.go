@@ -9,7 +9,7 @@ import "math/rand/v2"
 // so d_k is uniform in [k^3, (k+2)^3): [0,8), [1,27), [8,64), [27,125), ...
 // It is the "buckets" strategy of the blog "Visualization of backoff
 // functions". The scale is fixed: Lookup ignores the request's parameters
-// (the node still caps at max_delay). Fill uses u_k = Stream.At(k).
+// (the node still caps at max_delay). Fill uses u_k = stream.At(k).
 type Buckets struct{}
 
 // Delay returns d_k for the draw u in [0, 1).
@@ -21,7 +21,7 @@ func (Buckets) Delay(k int, u float64) float64 {
 
 // Fill implements Strategy.
 func (b Buckets) Fill(dst []float64, r *rand.Rand) {
-	u := NewStream(r)
+	u := newStream(r)
 	for k := range dst {
 		dst[k] = b.Delay(k, u.At(k))
 	}
@@ -29,5 +29,5 @@ func (b Buckets) Fill(dst []float64, r *rand.Rand) {
 
 // Step implements Stepper.
 func (b Buckets) Step(k int, key uint64, _, _ float64) float64 {
-	return b.Delay(k, Stream(key).At(k))
+	return b.Delay(k, stream(key).At(k))
 }

@@ -18,7 +18,7 @@ const DecorrelatedFactor = 3
 // So d_0 is uniform in [Base, 3·Base), and the delays grow by 2 on average
 // until the cap. It is the only stateful strategy here: d_k depends on every
 // earlier draw. The state lives inside one call to Fill, which uses
-// u_k = Stream.At(k).
+// u_k = stream.At(k).
 type DecorrelatedJitter struct {
 	Base float64 // seconds, the smallest delay
 	Max  float64 // seconds, cap on any delay
@@ -32,7 +32,7 @@ func (d DecorrelatedJitter) Delay(prev, u float64) float64 {
 
 // Fill implements Strategy.
 func (d DecorrelatedJitter) Fill(dst []float64, r *rand.Rand) {
-	u := NewStream(r)
+	u := newStream(r)
 	prev := d.Base
 	for k := range dst {
 		prev = d.Delay(prev, u.At(k))
@@ -46,5 +46,5 @@ func (d DecorrelatedJitter) Step(k int, key uint64, prev, _ float64) float64 {
 	if k == 0 {
 		prev = d.Base
 	}
-	return d.Delay(prev, Stream(key).At(k))
+	return d.Delay(prev, stream(key).At(k))
 }

@@ -31,9 +31,25 @@
 //	e := backoff.Exponential{Base: 0.1, Max: 2, Jitter: 0.1}
 //	delays := backoff.Schedule(e, 5, backoff.NewRand(42))
 //
+// To retry a call, use [Retry]: it calls an operation until it succeeds,
+// sleeping the strategy's delays (capped), and stops on a [Permanent]
+// error, after the max retries or max elapsed time, when a [Budget]
+// refuses, or when the context is done, with a [RetryError] saying why:
+//
+//	v, err := backoff.Retry(ctx, fetch, backoff.WithMaxRetries(3), backoff.WithBudget(budget))
+//
 // A [Cursor] gives the same delays one at a time in O(1) memory, for retry
 // loops of any length; [Capped] bounds any strategy, [Duration] converts a
 // delay to a time.Duration without overflow, and a [Budget] bounds retries
 // to a share of first attempts. [Exponential] is the formula of the node's
 // wire contract.
+//
+// # Zero values
+//
+// The zero Exponential is usable: a zero Base means DefaultRetryBase and a
+// zero Max means no cap, so it does not spin. The other strategies take
+// their fields as given (a zero Base gives zero delays; Retry still stops
+// at its max retries). The zero Budget grants no retries. The zero Cursor,
+// Capped and Scaled wrap no strategy and are not usable: build them with a
+// strategy inside.
 package backoff

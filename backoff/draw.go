@@ -2,21 +2,21 @@ package backoff
 
 import "math/rand/v2"
 
-// A Stream is a counter-based sequence of uniform draws: At(k) depends only on
+// A stream is a counter-based sequence of uniform draws: At(k) depends only on
 // the stream's key and k. A strategy takes one 64-bit key from the caller's
 // *rand.Rand per schedule and derives the draw for retry k from it, which
 // makes the k-th delay a pure function of (key, k), keeps a shorter schedule
 // a prefix of a longer one, and costs a few arithmetic instructions a delay
 // instead of a method call through the rand.Source interface.
-type Stream uint64
+type stream uint64
 
-// NewStream takes the key of a new stream from r.
-func NewStream(r *rand.Rand) Stream { return Stream(r.Uint64()) }
+// newStream takes the key of a new stream from r.
+func newStream(r *rand.Rand) stream { return stream(r.Uint64()) }
 
 // At returns draw k of the stream, uniform in [0, 1) with 53 random bits.
 // It is SplitMix64 (Steele, Lea and Flood, 2014) evaluated at position k+1,
 // a mixer whose outputs pass BigCrush.
-func (s Stream) At(k int) float64 {
+func (s stream) At(k int) float64 {
 	return mix(uint64(s) + uint64(k+1)*golden)
 }
 

@@ -7,7 +7,7 @@ import "math/rand/v2"
 // [0, 1). With Base 1 s and Max 8 s, d_k lies in [0.5,1), [1,2), [2,4),
 // [4,8), [4,8), ... Source: AWS Architecture Blog, "Exponential Backoff And
 // Jitter" (2015), which finds it the loser of its contention experiment.
-// Fill uses u_k = Stream.At(k).
+// Fill uses u_k = stream.At(k).
 type EqualJitter struct {
 	Base float64 // seconds, the interval of the first retry
 	Max  float64 // seconds, cap on the interval
@@ -21,7 +21,7 @@ func (e EqualJitter) Delay(k int, u float64) float64 {
 
 // Fill implements Strategy.
 func (e EqualJitter) Fill(dst []float64, r *rand.Rand) {
-	u := NewStream(r)
+	u := newStream(r)
 	for k := range dst {
 		dst[k] = e.Delay(k, u.At(k))
 	}
@@ -29,5 +29,5 @@ func (e EqualJitter) Fill(dst []float64, r *rand.Rand) {
 
 // Step implements Stepper.
 func (e EqualJitter) Step(k int, key uint64, _, _ float64) float64 {
-	return e.Delay(k, Stream(key).At(k))
+	return e.Delay(k, stream(key).At(k))
 }

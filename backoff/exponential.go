@@ -21,7 +21,7 @@ import (
 //	k      0           1           2           3           4       5...
 //	d_k    [0.1,0.11)  [0.2,0.22)  [0.4,0.44)  [0.8,0.88)  [1.6,2]  2
 //
-// Fill takes one key from its *rand.Rand and uses u_k = Stream.At(k), so the
+// Fill takes one key from its *rand.Rand and uses u_k = stream.At(k), so the
 // k-th draw always belongs to retry k and a longer schedule extends a shorter
 // one.
 //
@@ -60,7 +60,7 @@ func (e Exponential) Fill(dst []float64, r *rand.Rand) {
 	// Doubling d in a loop is exact (a power-of-two step) and equals
 	// math.Ldexp(Base, k) until d reaches Max; from then on every delay is
 	// capped, so d stops growing and can never overflow.
-	z := uint64(NewStream(r)) // Stream.At(k), stepped by addition
+	z := uint64(newStream(r)) // stream.At(k), stepped by addition
 	d := e.Base
 	for k := range dst {
 		z += golden
@@ -77,14 +77,14 @@ func (e Exponential) Fill(dst []float64, r *rand.Rand) {
 
 // Step implements Stepper.
 func (e Exponential) Step(k int, key uint64, _, _ float64) float64 {
-	return e.Delay(k, Stream(key).At(k))
+	return e.Delay(k, stream(key).At(k))
 }
 
 // fillRange computes delays k, k+1, ... as Fill does: doubling is exact, so
-// it equals Delay(k, Stream(key).At(k)) bit for bit.
+// it equals Delay(k, stream(key).At(k)) bit for bit.
 func (e Exponential) fillRange(dst []float64, k int, key uint64) bool {
 	e = e.norm()
-	z := key + uint64(k)*golden // Stream.At(k) is mix(key + (k+1)·golden)
+	z := key + uint64(k)*golden // stream.At(k) is mix(key + (k+1)·golden)
 	d := math.Ldexp(e.Base, k)
 	for i := range dst {
 		z += golden

@@ -45,7 +45,7 @@ func TestExponentialFillMatchesDelay(t *testing.T) {
 	for seed := uint64(0); seed < 200; seed++ {
 		e := Exponential{Base: 0.001 + float64(seed)*0.01, Max: 5 + float64(seed), Jitter: float64(seed%11) / 10}
 		got := Schedule(e, 1200, NewRand(seed))
-		u := NewStream(NewRand(seed))
+		u := newStream(NewRand(seed))
 		for k, d := range got {
 			if want := e.Delay(k, u.At(k)); d != want {
 				t.Fatalf("seed %d: Fill[%d] = %v, Delay = %v", seed, k, d, want)
@@ -133,7 +133,7 @@ func BenchmarkSchedule(b *testing.B) {
 // about equally, and neighbouring draws uncorrelated.
 func TestStreamUniform(t *testing.T) {
 	const n = 200000
-	u := NewStream(NewRand(3))
+	u := newStream(NewRand(3))
 	var sum, cross float64
 	var deciles [10]int
 	prev := u.At(0)

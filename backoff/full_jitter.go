@@ -13,7 +13,7 @@ import (
 // With Base 1 s and Max 8 s the delays lie in [0,1), [0,2), [0,4), [0,8),
 // [0,8), ... It does the least work of AWS's variants under contention, at
 // the price of waits that vary from nothing to the whole interval. Fill uses
-// u_k = Stream.At(k).
+// u_k = stream.At(k).
 type FullJitter struct {
 	Base float64 // seconds, the interval of the first retry
 	Max  float64 // seconds, cap on the interval
@@ -24,7 +24,7 @@ func (f FullJitter) Delay(k int, u float64) float64 { return u * interval(f.Base
 
 // Fill implements Strategy.
 func (f FullJitter) Fill(dst []float64, r *rand.Rand) {
-	u := NewStream(r)
+	u := newStream(r)
 	for k := range dst {
 		dst[k] = f.Delay(k, u.At(k))
 	}
@@ -36,5 +36,5 @@ func interval(base, max float64, k int) float64 { return math.Min(max, math.Ldex
 
 // Step implements Stepper.
 func (f FullJitter) Step(k int, key uint64, _, _ float64) float64 {
-	return f.Delay(k, Stream(key).At(k))
+	return f.Delay(k, stream(key).At(k))
 }

@@ -24,7 +24,7 @@ const (
 // [n, n+1), retries keep their order, and the retry times of many clients
 // cover the time line without the spikes of a fixed schedule. The delays
 // themselves vary much: d_k can be nearly 0 or nearly T_{k+1} − T_{k−1}.
-// Fill uses u_n = Stream.At(n). Past n ≈ 1023, f overflows and d_k is +Inf.
+// Fill uses u_n = stream.At(n). Past n ≈ 1023, f overflows and d_k is +Inf.
 type DecorrelatedJitterV2 struct {
 	Median float64 // seconds, the median delay before the first retry
 }
@@ -50,7 +50,7 @@ func (p DecorrelatedJitterV2) Delay(k int, u, prev float64) float64 {
 
 // Fill implements Strategy.
 func (p DecorrelatedJitterV2) Fill(dst []float64, r *rand.Rand) {
-	u := NewStream(r)
+	u := newStream(r)
 	prev := 0.0
 	for k := range dst {
 		t := p.Time(k, u.At(k))
@@ -66,7 +66,7 @@ func (p DecorrelatedJitterV2) Fill(dst []float64, r *rand.Rand) {
 // Step implements Stepper: the previous retry's time is recomputed from
 // its draw, so no state is kept.
 func (p DecorrelatedJitterV2) Step(k int, key uint64, _, _ float64) float64 {
-	s := Stream(key)
+	s := stream(key)
 	prevU := 0.0
 	if k > 0 {
 		prevU = s.At(k - 1)

@@ -23,7 +23,7 @@ const (
 //
 // Sidekiq draws an integer, rand(Spread·(k+1)); here the draw is continuous.
 // The scale is fixed in seconds: Lookup ignores the request's parameters
-// (the node still caps at max_delay). Fill uses u_k = Stream.At(k).
+// (the node still caps at max_delay). Fill uses u_k = stream.At(k).
 type Sidekiq struct {
 	Spread float64 // seconds of random spread per retry number
 }
@@ -36,7 +36,7 @@ func (s Sidekiq) Delay(k int, u float64) float64 {
 
 // Fill implements Strategy.
 func (s Sidekiq) Fill(dst []float64, r *rand.Rand) {
-	u := NewStream(r)
+	u := newStream(r)
 	for k := range dst {
 		dst[k] = s.Delay(k, u.At(k))
 	}
@@ -44,5 +44,5 @@ func (s Sidekiq) Fill(dst []float64, r *rand.Rand) {
 
 // Step implements Stepper.
 func (s Sidekiq) Step(k int, key uint64, _, _ float64) float64 {
-	return s.Delay(k, Stream(key).At(k))
+	return s.Delay(k, stream(key).At(k))
 }

@@ -278,7 +278,7 @@ func maxCircularGap(p []float64) float64 {
 func TestFillMatchesDelay(t *testing.T) {
 	const n = 300
 	for seed := uint64(0); seed < 50; seed++ {
-		u := NewStream(NewRand(seed))
+		u := newStream(NewRand(seed))
 		key := NewRand(seed).Uint64()
 		checks := []struct {
 			name  string
