@@ -200,7 +200,9 @@ func (n *Node) Run() error {
 			readErr = err
 			break
 		}
-		n.handle(it)
+		if !n.handle(it) {
+			recycle(it)
+		}
 	}
 	if len(n.held) > 0 {
 		n.logs.Printf("input ended before init: %d held requests never answered (no node id to answer from)", len(n.held))
@@ -341,12 +343,24 @@ func (it *item) size() int { return len(it.line) + 640 }
 
 // parse copies and parses one line off the reader's buffer.
 func (n *Node) parse(lineNo int, line []byte) *item {
-	it := &item{no: lineNo, line: n.slab.copy(line)}
+	it := items.Get().(*item)
+	it.no, it.line = lineNo, n.slab.copy(line)
 	if it.err = n.scratch.parseMessage(&it.msg, it.line, it.small[:]); it.err == nil {
 		it.req = &it.msg
 		_, it.reply = it.req.Field("in_reply_to")
 	}
 	return it
+}
+
+// items recycles the items the handling side is done with: most lines
+// then cost no allocation.
+var items = sync.Pool{New: func() any { return new(item) }}
+
+// recycle clears it, so that it keeps nothing alive, and returns it to the
+// pool.
+func recycle(it *item) {
+	*it = item{}
+	items.Put(it)
 }
 
 // A slab hands out copies of lines from larger blocks, one allocation per
@@ -378,36 +392,39 @@ func trimEOL(b []byte) []byte {
 	return b
 }
 
-// handle handles one parsed line. It never panics on input.
-func (n *Node) handle(it *item) {
+// handle handles one parsed line. It never panics on input. It reports
+// whether it kept the item (a request held until init); if not, the item
+// may be reused, which the Request's documented lifetime allows.
+func (n *Node) handle(it *item) (kept bool) {
 	if n.Verbose {
 		n.logs.Printf("recv %s", it.line)
 	}
 	if it.err != nil {
 		n.logs.Printf("line %d: %v, skipped: %s", it.no, it.err, snippet(it.line))
-		return
+		return false
 	}
 	req := it.req
 	if it.reply {
 		n.dispatchReply(it.no, req)
-		return
+		return false
 	}
 	if n.id == "" && req.Type != "init" {
 		if n.heldBytes+it.size() > maxHeldBytes {
 			n.logs.Printf("line %d: %q before init and %d bytes already held, dropped unanswered: %s",
 				it.no, req.Type, n.heldBytes, snippet(it.line))
-			return
+			return false
 		}
 		n.logs.Printf("line %d: %q before init, held until init", it.no, req.Type)
 		n.held = append(n.held, it)
 		n.heldBytes += it.size()
-		return
+		return true
 	}
 	if req.Type == "init" {
 		n.handleInit(it.no, req)
-		return
+		return false
 	}
 	n.dispatch(req)
+	return false
 }
 
 func (n *Node) dispatch(req *Request) {
