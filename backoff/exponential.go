@@ -54,34 +54,19 @@ func (e Exponential) Delay(k int, u float64) float64 {
 	return math.Min(e.Max, math.Ldexp(e.Base, k)*(1+float64(e.Jitter*u)))
 }
 
-// Fill implements Strategy.
-func (e Exponential) Fill(dst []float64, r *rand.Rand) {
-	e = e.norm()
-	// Doubling d in a loop is exact (a power-of-two step) and equals
-	// math.Ldexp(Base, k) until d reaches Max; from then on every delay is
-	// capped, so d stops growing and can never overflow.
-	z := uint64(newStream(r)) // stream.At(k), stepped by addition
-	d := e.Base
-	for k := range dst {
-		z += golden
-		v := d * (1 + float64(e.Jitter*mix(z)))
-		if v > e.Max {
-			v = e.Max
-		}
-		dst[k] = v
-		if d < e.Max {
-			d *= 2
-		}
-	}
-}
+// Fill implements Strategy: the schedule keyed by one draw from r.
+func (e Exponential) Fill(dst []float64, r *rand.Rand) { e.fillRange(dst, 0, r.Uint64()) }
 
 // Step implements Stepper.
 func (e Exponential) Step(k int, key uint64, _, _ float64) float64 {
 	return e.Delay(k, stream(key).At(k))
 }
 
-// fillRange computes delays k, k+1, ... as Fill does: doubling is exact, so
-// it equals Delay(k, stream(key).At(k)) bit for bit.
+// fillRange computes delays k, k+1, ... of the schedule keyed by key. It
+// equals Delay(k, stream(key).At(k)) bit for bit: doubling d in a loop is
+// exact (a power-of-two step) and equals math.Ldexp(Base, k) until d
+// reaches Max; from then on every delay is capped, so d stops growing and
+// can never overflow; the stream is stepped by addition.
 func (e Exponential) fillRange(dst []float64, k int, key uint64) bool {
 	e = e.norm()
 	z := key + uint64(k)*golden // stream.At(k) is mix(key + (k+1)·golden)

@@ -2,7 +2,6 @@ package handlers_test
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -93,23 +92,10 @@ func nodeGoroutines() int {
 	return count
 }
 
-// outBuffer is a bytes.Buffer safe for a writer and a reader at once.
-type outBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *outBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
+// messages decodes the lines written so far, numbers kept exact.
 func (b *outBuffer) messages(t *testing.T) []message {
-	b.mu.Lock()
-	defer b.mu.Unlock()
 	var out []message
-	sc := bufio.NewScanner(strings.NewReader(b.buf.String()))
+	sc := bufio.NewScanner(strings.NewReader(b.String()))
 	for sc.Scan() {
 		var m message
 		d := json.NewDecoder(strings.NewReader(sc.Text()))

@@ -23,15 +23,15 @@ type session struct {
 	t      *testing.T
 	n      *node.Node
 	in     *io.PipeWriter
-	out    *lockedBuffer
-	logs   *lockedBuffer
+	out    *outBuffer
+	logs   *outBuffer
 	runErr chan error
 	read   int // output lines already returned by take
 }
 
 func newSession(t *testing.T) *session {
 	pr, pw := io.Pipe()
-	s := &session{t: t, in: pw, out: &lockedBuffer{}, logs: &lockedBuffer{}, runErr: make(chan error, 1)}
+	s := &session{t: t, in: pw, out: &outBuffer{}, logs: &outBuffer{}, runErr: make(chan error, 1)}
 	s.n = node.New(pr, s.out, s.logs)
 	handlers.Register(s.n, rand.New(rand.NewPCG(1, 2)))
 	go func() { s.runErr <- s.n.Run() }()
@@ -91,18 +91,19 @@ func (s *session) close() {
 	}
 }
 
-type lockedBuffer struct {
+// outBuffer is a bytes.Buffer safe for a writer and a reader at once.
+type outBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-func (l *lockedBuffer) Write(p []byte) (int, error) {
+func (l *outBuffer) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.Write(p)
 }
 
-func (l *lockedBuffer) String() string {
+func (l *outBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
