@@ -24,6 +24,7 @@ func steppers() map[string]backoff.Stepper {
 		"decorrelated_jitter_v2": backoff.DecorrelatedJitterV2{Median: 0.1},
 		"staggered":              backoff.Staggered{Base: 0.1, Max: 30, Low: backoff.StaggeredLow},
 		"anchored":               backoff.Anchored{Base: 0.1, Max: 30},
+		"sawtooth":               backoff.Sawtooth{Base: 0.1, Max: 30},
 		"capped sidekiq":         backoff.Capped{S: backoff.Sidekiq{Spread: 30}, Max: 1000},
 	}
 }
@@ -144,4 +145,22 @@ func BenchmarkCursor(b *testing.B) {
 		sum += c.Next()
 	}
 	_ = sum
+}
+
+// TestSawtoothWindows: the windows run 1; 2, 1; 4, 2, 1; 8, 4, 2, 1; ...
+func TestSawtoothWindows(t *testing.T) {
+	want := []float64{1, 2, 1, 4, 2, 1, 8, 4, 2, 1, 16, 8, 4, 2, 1}
+	s := backoff.Sawtooth{Base: 1, Max: math.Inf(1)}
+	for k, w := range want {
+		if got := s.Delay(k, 0.5); got != w/2 {
+			t.Errorf("delay %d at u = 1/2: %v, want %v", k, got, w/2)
+		}
+	}
+	// Far out, still exact (the run of retry k from a square root).
+	if got := s.Delay(5049, 1-1e-16); got <= 0 {
+		t.Errorf("delay 5049 = %v", got)
+	}
+	if got, want := (backoff.Sawtooth{Base: 1, Max: 8}).Delay(6, 0.5), 4.0; got != want {
+		t.Errorf("capped window: %v, want %v", got, want)
+	}
 }

@@ -40,7 +40,8 @@ func AWSStrategies() []Entry {
 // 2000 ms): anchored, our strategy for contention, and anchored with random
 // instead of consecutive client ids; then staggered, our strategy for
 // herds, as the default (scales in [1/2, 1)), with scales in [0, 1), and
-// with random client ids.
+// with random client ids; and sawtooth backoff, from the
+// contention-resolution literature.
 func OurContenders() []Entry {
 	anchored := backoff.Anchored{Base: 2 * AWSBase, Max: AWSCap}
 	def := backoff.Staggered{Base: 2 * AWSBase, Max: AWSCap, Low: backoff.StaggeredLow}
@@ -51,6 +52,7 @@ func OurContenders() []Entry {
 		{"staggered", def, "base 10 ms, cap 2000 ms, scale [1/2, 1), consecutive client ids"},
 		{"staggered_low0", wide, "the same, scale [0, 1)"},
 		{"staggered_random_ids", backoff.StrategyFunc(def.Fill), "the default, random client ids"},
+		{"sawtooth", backoff.Sawtooth{Base: 2 * AWSBase, Max: AWSCap}, "base 10 ms, cap 2000 ms (Bender et al., SPAA 2005)"},
 	}
 }
 
