@@ -182,3 +182,31 @@ func ExamplePaced_FillKey() {
 	// job 2: delays [0.236 0.498 2.458 1.523 1.661 1.980 2.933 8.000] s
 	// retry 7 falls in [14.94, 22.94) s
 }
+
+// TestPacedAtTheCap: once capped, the windows move on by 0.6·Max a retry,
+// so a client still failing waits 0.6·Max on average (full jitter: Max/2;
+// anchored: Max/4, most of it at once), and few of its retries are
+// immediate (5 % at base 60 ms, cap 2000 ms, over 10,000 keys).
+func TestPacedAtTheCap(t *testing.T) {
+	p := backoff.Paced{Base: 0.06, Max: 2}
+	d := make([]float64, 100)
+	zero, capped, sum := 0, 0, 0.0
+	for key := uint64(0); key < 10000; key++ {
+		p.FillKey(d, key)
+		for k, v := range d {
+			if _, w := p.Window(k); w < p.Max {
+				continue
+			}
+			capped++
+			sum += v
+			if v == 0 {
+				zero++
+			}
+		}
+	}
+	share, mean := float64(zero)/float64(capped), sum/float64(capped)
+	t.Logf("capped retries: %.3f immediate, mean delay %.3f s", share, mean)
+	if share > 0.08 || math.Abs(mean-0.6*p.Max) > 0.01*p.Max {
+		t.Errorf("capped retries: %.3f immediate, mean %.3f s; want under 0.08 and about 0.6·Max", share, mean)
+	}
+}
