@@ -35,18 +35,26 @@ func AWSStrategies() []Entry {
 	}
 }
 
+// PacedBase is the first window of paced in the contention experiment, in
+// ms: six times the first interval of the other strategies (a few round
+// trips of 20 ms).
+const PacedBase = 6 * 2 * AWSBase
+
 // OurContenders returns our own strategies configured for the contention
 // experiment, on the experiment's scale (first interval 10 ms, cap
-// 2000 ms): anchored, our strategy for contention, and anchored with random
-// instead of consecutive client ids; then staggered, our strategy for
-// herds, as the default (scales in [1/2, 1)), with scales in [0, 1), and
-// with random client ids; and sawtooth backoff, from the
-// contention-resolution literature.
+// 2000 ms; paced's first window PacedBase): paced and anchored, our
+// strategies for contention, each also with random instead of consecutive
+// client ids; then staggered, our strategy for herds, as the default
+// (scales in [1/2, 1)), with scales in [0, 1), and with random client ids;
+// and sawtooth backoff, from the contention-resolution literature.
 func OurContenders() []Entry {
+	paced := backoff.Paced{Base: PacedBase, Max: AWSCap}
 	anchored := backoff.Anchored{Base: 2 * AWSBase, Max: AWSCap}
 	def := backoff.Staggered{Base: 2 * AWSBase, Max: AWSCap, Low: backoff.StaggeredLow}
 	wide := backoff.Staggered{Base: 2 * AWSBase, Max: AWSCap, Low: 0}
 	return []Entry{
+		{"paced", paced, "first window 60 ms, growth √2, cap 2000 ms, consecutive client ids"},
+		{"paced_random_ids", backoff.StrategyFunc(paced.Fill), "the same, random client ids"},
 		{"anchored", anchored, "base 10 ms, cap 2000 ms, consecutive client ids"},
 		{"anchored_random_ids", backoff.StrategyFunc(anchored.Fill), "the same, random client ids"},
 		{"staggered", def, "base 10 ms, cap 2000 ms, scale [1/2, 1), consecutive client ids"},

@@ -164,9 +164,9 @@ func TestContention_Short(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// 5 AWS strategies and 6 of ours, at one client count, each with the
+	// 5 AWS strategies and 8 of ours, at one client count, each with the
 	// serial bound (10 calls, 200 ms at 10 clients) and its ratio to it.
-	if len(recs) != 1+11 || recs[1][0] != "aws" || recs[1][1] != "none" || recs[1][5] != "50" || recs[6][0] != "ours" || recs[6][1] != "anchored" || recs[11][1] != "sawtooth" {
+	if len(recs) != 1+13 || recs[1][0] != "aws" || recs[1][1] != "none" || recs[1][5] != "50" || recs[6][0] != "ours" || recs[6][1] != "paced" || recs[8][1] != "anchored" || recs[13][1] != "sawtooth" {
 		t.Errorf("contention csv = %v", recs)
 	}
 	if recs[0][9] != "calls_bound" || recs[1][9] != "10" || recs[1][10] != "200" {
