@@ -32,6 +32,9 @@ lab-docs: lab-build
 	@$(LAB_BIN) compare --seed $(LAB_SEED) --out $(LAB_DOCS)/lab
 	@$(LAB_BIN) contention --seed $(LAB_SEED) --out $(LAB_DOCS)/lab 2>/dev/null
 	@$(LAB_BIN) overload --seed $(LAB_SEED) --charts $(LAB_DOCS)/img/lab --out $(LAB_DOCS)/lab
+	@# Finding (a) where the spike leaves nothing metastable: 20/s, a full queue drops.
+	@$(LAB_BIN) overload --seed $(LAB_SEED) --scenario spike --normal 20 --drop \
+		--charts $(LAB_DOCS)/img/lab/spike-drop --out $(LAB_DOCS)/lab/spike-drop
 
 lab-overload: lab-build
 	@$(LAB_BIN) overload --seed $(LAB_SEED) --charts $(LAB_OUT)

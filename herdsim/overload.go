@@ -36,6 +36,14 @@ type Scenario struct {
 	Rate, FaultRate float64
 	Down            bool
 
+	// Variants of the server, off in the scenarios of [Scenarios]. Drop: an
+	// attempt that finds the queue full gets no answer at all (a full
+	// backlog, a dropped packet), so its client learns only at its timeout.
+	// RejectCost: each rejection takes this share of a service time from
+	// the server (parsing, TLS, the reply), since rejecting is not free.
+	Drop       bool
+	RejectCost float64
+
 	// Closed loop (Clients > 0): Clients clients, FaultClients during the
 	// fault, each with one request outstanding and an exponential think
 	// time of mean Think seconds between requests.
@@ -225,7 +233,7 @@ func RunOverload(sc Scenario, p Policy, seed uint64) OverloadResult {
 // or load): a programming error, as with [backoff.NewBudget].
 func (o *Overload) Run(sc Scenario, p Policy, seed uint64) *OverloadResult {
 	if !(sc.Capacity > 0 && sc.Queue > 0 && sc.Timeout > 0 && sc.Horizon > 0 && sc.Retries >= 0 &&
-		sc.Rate >= 0 && sc.FaultRate >= 0 && sc.FaultStart <= sc.FaultEnd &&
+		sc.Rate >= 0 && sc.FaultRate >= 0 && sc.RejectCost >= 0 && sc.FaultStart <= sc.FaultEnd &&
 		(sc.Clients == 0 && sc.FaultClients == 0 || sc.Clients > 0 && sc.Think > 0)) {
 		panic(fmt.Sprintf("herdsim: not a scenario: %+v", sc))
 	}
@@ -368,7 +376,16 @@ func (o *Overload) Run(sc Scenario, p Policy, seed uint64) *OverloadResult {
 				qLen--
 			}
 			if qLen == len(o.queue) {
-				failed(t, e.id) // rejected at once
+				if sc.Drop {
+					o.push(oevent{t + sc.Timeout, evFail, e.id})
+				} else {
+					if sc.RejectCost > 0 {
+						// Charged after the queued work, not interleaved: the
+						// server's busy time is right, the order slightly not.
+						lastFinish = max(t, lastFinish) + sc.RejectCost*service
+					}
+					failed(t, e.id) // rejected at once
+				}
 				continue
 			}
 			start := max(t, lastFinish)

@@ -111,6 +111,37 @@ func (r OverloadResult) summary() *OverloadResult {
 	return &r
 }
 
+// TestOverloadVariants checks the two server variants do what they say. With
+// a 100-attempt queue the spike fills it within its first second: rejected
+// attempts come back at once under `none`, dropped ones only a timeout later;
+// and rejections that cost server time leave less of it for serving.
+func TestOverloadVariants(t *testing.T) {
+	sc := scenario(t, "spike")
+	sc.Queue = 100
+	first := int(sc.FaultStart)
+	none := policy(t, "none")
+	rejected := RunOverload(sc, none, 1)
+	if rejected.Sent[first] < 2*rejected.Offered[first] {
+		t.Errorf("rejecting: sent %v in the spike's first second, offered %v; want immediate retries", rejected.Sent[first], rejected.Offered[first])
+	}
+	sc.Drop = true
+	dropped := RunOverload(sc, none, 1)
+	if dropped.Sent[first] != dropped.Offered[first] {
+		t.Errorf("dropping: sent %v in the spike's first second, offered %v; want no retry before the timeout", dropped.Sent[first], dropped.Offered[first])
+	}
+	sc.Drop = false
+	served := func(r OverloadResult) (n float64) {
+		for _, v := range r.Served {
+			n += v
+		}
+		return n
+	}
+	sc.RejectCost = 0.5
+	if c, f := served(RunOverload(sc, none, 1)), served(rejected); c >= f {
+		t.Errorf("served %v attempts with rejections at half a service each, %v with free ones; want fewer", c, f)
+	}
+}
+
 // Finding (a), as published, is that jittered backoff recovers from a spike
 // sooner than no backoff and constant backoff. In this model it does not:
 // at normal load half the capacity and 3 retries a request, the spike
@@ -126,6 +157,51 @@ func TestOverloadSpike(t *testing.T) {
 			}
 			if r := RunOverload(sc, policy(t, name+"+budget"), seed); !r.Recovered || r.Recovery > 10 {
 				t.Errorf("seed %d: %s+budget: recovered %v in %v s, want within 10 s", seed, name, r.Recovered, r.Recovery)
+			}
+		}
+	}
+}
+
+// Finding (a) in variants of the model where the spike leaves no metastable
+// failure behind (normal load 20/s: even if every attempt fails, 4 × 20 is
+// below the capacity): the server drops attempts unanswered, or rejections
+// cost it a tenth of a service with a 1 s queue, or that with 6 retries.
+// Every strategy recovers, and immediate retries recover soonest: with a
+// fixed number of retries, `none` spends them during the spike, while the
+// server is lost anyway, and backoff moves the same work into the recovery.
+// (At 20/s with the model's defaults it is a tie within noise, so that
+// variant is reported in docs/lab.md, not asserted.)
+func TestOverloadSpikeVariants(t *testing.T) {
+	variants := []struct {
+		name string
+		set  func(*Scenario)
+	}{
+		{"drop", func(sc *Scenario) { sc.Drop = true }},
+		{"queue 100, reject cost 0.1", func(sc *Scenario) { sc.Queue, sc.RejectCost = 100, 0.1 }},
+		{"queue 100, reject cost 0.05, 6 retries", func(sc *Scenario) { sc.Queue, sc.RejectCost, sc.Retries = 100, 0.05, 6 }},
+	}
+	var o Overload
+	for _, v := range variants {
+		sc := scenario(t, "spike")
+		sc.Rate = 20
+		v.set(&sc)
+		mean := func(name string) float64 {
+			var sum float64
+			for _, seed := range findingSeeds {
+				r := o.Run(sc, policy(t, name), seed)
+				if !r.Recovered {
+					t.Errorf("%s: %s, seed %d: never recovers; want every policy to in this variant", v.name, name, seed)
+					sum += sc.Horizon - sc.FaultEnd
+					continue
+				}
+				sum += r.Recovery
+			}
+			return sum / float64(len(findingSeeds))
+		}
+		none := mean("none")
+		for _, name := range []string{"full_jitter", "equal_jitter", "decorrelated_jitter"} {
+			if m := mean(name); m <= none {
+				t.Errorf("%s: %s recovers in %.1f s on average, none in %.1f s; want none sooner", v.name, name, m, none)
 			}
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/backoff-node/backoff-node/herdsim"
 )
@@ -30,7 +31,15 @@ func overloadCmd(args []string, stdout, stderr io.Writer) error {
 	format := fs.String("format", "table", "output format: table, json or csv")
 	out := fs.String("out", "", "write DIR/overload.<format> instead of stdout")
 	charts := fs.String("charts", "", "also write the time-series charts into DIR")
+	normal := fs.Float64("normal", herdsim.OverloadNormal, "normal load of the open-loop scenarios, requests/s")
+	queue := fs.Int("queue", herdsim.OverloadQueue, "attempts the server's queue holds")
+	retries := fs.Int("retries", herdsim.OverloadRetries, "retries of each request after its first attempt")
+	rejectCost := fs.Float64("reject-cost", 0, "server time a rejection takes, as a share of serving an attempt")
+	drop := fs.Bool("drop", false, "a full queue drops attempts unanswered (clients learn at their timeout) instead of rejecting them")
 	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := checkVariant(*normal, *queue, *retries, *rejectCost); err != nil {
 		return err
 	}
 	if err := checkFormat(*format); err != nil {
@@ -40,6 +49,16 @@ func overloadCmd(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	for i := range scenarios {
+		sc := &scenarios[i]
+		if sc.Clients == 0 { // open loop; the storm's load during the fault is the normal one
+			if sc.FaultRate == sc.Rate {
+				sc.FaultRate = *normal
+			}
+			sc.Rate = *normal
+		}
+		sc.Queue, sc.Retries, sc.RejectCost, sc.Drop = *queue, *retries, *rejectCost, *drop
+	}
 	policies, err := pickPolicies(*policy)
 	if err != nil {
 		return err
@@ -47,7 +66,11 @@ func overloadCmd(args []string, stdout, stderr io.Writer) error {
 
 	var rows []overloadRow
 	var o herdsim.Overload
-	for _, sc := range scenarios {
+	start := time.Now() // for progress only: the runs themselves use no clock
+	for i, sc := range scenarios {
+		if i > 0 && time.Since(start) > time.Second { // long variants report progress
+			fmt.Fprintf(stderr, "backoff-lab overload: %d of %d scenarios done in %.1f s\n", i, len(scenarios), time.Since(start).Seconds())
+		}
 		for _, p := range policies {
 			r := o.Run(sc, p, *seed)
 			row := overloadRow{Scenario: sc.Name, Policy: p.Name, Amplification: r.Amplification,
@@ -65,10 +88,19 @@ func overloadCmd(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 
+	server := fmt.Sprintf("capacity %d/s, queue %d, timeout %d s", herdsim.OverloadCapacity, *queue, herdsim.OverloadTimeout)
+	if *drop {
+		server += ", full queue drops"
+	}
+	if *rejectCost > 0 {
+		server += fmt.Sprintf(", a rejection costs %g of a service", *rejectCost)
+	}
+	if *normal != herdsim.OverloadNormal {
+		server += fmt.Sprintf(", normal load %g/s", *normal)
+	}
 	t := table{
-		title: fmt.Sprintf("Overload and recovery (capacity %d/s, queue %d, timeout %d s, %d retries, budget ratio %.1f + %d/s), seed %d",
-			herdsim.OverloadCapacity, herdsim.OverloadQueue, herdsim.OverloadTimeout, herdsim.OverloadRetries,
-			herdsim.OverloadBudgetRatio, herdsim.OverloadBudgetFloor, *seed),
+		title: fmt.Sprintf("Overload and recovery (%s, %d retries, budget ratio %.1f + %d/s), seed %d",
+			server, *retries, herdsim.OverloadBudgetRatio, herdsim.OverloadBudgetFloor, *seed),
 		cols: []string{"scenario", "policy", "recovery_s", "amplification", "success_rate", "goodput_ratio", "p99_latency_s"},
 		json: rows,
 	}
@@ -85,6 +117,22 @@ func overloadCmd(args []string, stdout, stderr io.Writer) error {
 			fmt.Sprintf("%.3f", r.GoodputRatio), fmt.Sprintf("%.2f", r.P99Latency)})
 	}
 	return emit(t, *out, "overload", *format, stdout, stderr)
+}
+
+// checkVariant rejects server and client parameters the model cannot run, or
+// that would make a run take minutes rather than a second.
+func checkVariant(normal float64, queue, retries int, rejectCost float64) error {
+	switch {
+	case !(normal > 0 && normal <= 10*herdsim.OverloadCapacity):
+		return fmt.Errorf("%w: --normal %g: want a load above 0 and at most %d requests/s (10 times the capacity)", errUsage, normal, 10*herdsim.OverloadCapacity)
+	case queue < 1 || queue > 1_000_000:
+		return fmt.Errorf("%w: --queue %d: want 1 to 1000000 attempts", errUsage, queue)
+	case retries < 0 || retries > 20:
+		return fmt.Errorf("%w: --retries %d: want 0 to 20", errUsage, retries)
+	case !(rejectCost >= 0 && rejectCost <= 10):
+		return fmt.Errorf("%w: --reject-cost %g: want 0 to 10 (a share of one service time)", errUsage, rejectCost)
+	}
+	return nil
 }
 
 // pickScenarios returns the scenarios named in list (all if it is empty).

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -78,6 +79,14 @@ func TestOverload_UsageErrors(t *testing.T) {
 		{[]string{"overload", "--format", "yaml"}, `--format "yaml"`},
 		{[]string{"overload", "--seed", "-1"}, `invalid value "-1" for flag -seed`},
 		{[]string{"overload", "storm"}, `unexpected argument "storm"`},
+		{[]string{"overload", "--queue", "0"}, `--queue 0: want 1 to 1000000 attempts`},
+		{[]string{"overload", "--retries", "21"}, `--retries 21: want 0 to 20`},
+		{[]string{"overload", "--retries", "-1"}, `--retries -1: want 0 to 20`},
+		{[]string{"overload", "--normal", "0"}, `--normal 0: want a load above 0`},
+		{[]string{"overload", "--normal", "NaN"}, `--normal NaN: want a load above 0`},
+		{[]string{"overload", "--normal", "1001"}, `at most 1000 requests/s`},
+		{[]string{"overload", "--reject-cost", "-0.1"}, `--reject-cost -0.1: want 0 to 10`},
+		{[]string{"overload", "--reject-cost", "Inf"}, `--reject-cost +Inf: want 0 to 10`},
 	}
 	for _, tt := range tests {
 		code, stdout, stderr := runLab(t, tt.args...)
@@ -118,5 +127,40 @@ func TestOverload_Table(t *testing.T) {
 	}
 	if f := strings.Fields(lines[3]); len(f) != 7 || f[0] != "storm" || f[1] != "none" || f[2] != "never" {
 		t.Errorf("row %q, want storm none never ...", lines[3])
+	}
+}
+
+// TestOverload_Variant: the server and load flags reach the model and the
+// title says which variant ran. At 20 requests/s with dropped attempts the
+// spike leaves nothing metastable behind: both policies recover, none sooner.
+func TestOverload_Variant(t *testing.T) {
+	code, stdout, stderr := runLab(t, "overload", "--scenario", "spike", "--policy", "none,full_jitter", "--normal", "20", "--drop", "--queue", "200", "--retries", "4")
+	if code != exitOK || stderr != "" {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	for _, want := range []string{"queue 200", "full queue drops", "normal load 20/s", "4 retries"} {
+		if !strings.Contains(lines[0], want) {
+			t.Errorf("title %q does not say %q", lines[0], want)
+		}
+	}
+	if len(lines) != 5 {
+		t.Fatalf("table:\n%s", stdout)
+	}
+	var rec [2]float64
+	for i, line := range lines[3:] {
+		f := strings.Fields(line)
+		v, err := strconv.ParseFloat(f[2], 64)
+		if err != nil {
+			t.Fatalf("row %q: recovery %q, want a number", line, f[2])
+		}
+		rec[i] = v
+	}
+	if rec[0] >= rec[1] {
+		t.Errorf("none recovers in %v s, full_jitter in %v s; want none sooner in this variant", rec[0], rec[1])
+	}
+	_, plain, _ := runLab(t, "overload", "--scenario", "spike", "--policy", "none,full_jitter", "--normal", "20")
+	if plain == stdout || strings.Contains(plain, "drops") {
+		t.Error("--drop changes nothing in the output")
 	}
 }
