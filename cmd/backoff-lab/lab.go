@@ -80,13 +80,17 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 }
 
-// flagSet returns a FlagSet that reports to stderr and does not exit.
+// flagSet returns a FlagSet that prints its usage to stderr and does not
+// exit. Its own error messages are discarded: run reports the error once,
+// after the usage, rather than the flag package and run both.
 func flagSet(name, synopsis string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(io.Discard)
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: backoff-lab %s %s\n", name, synopsis)
+		fs.SetOutput(stderr)
 		fs.PrintDefaults()
+		fs.SetOutput(io.Discard)
 	}
 	return fs
 }

@@ -28,6 +28,7 @@ func TestRun_UsageErrors(t *testing.T) {
 		{"unknown command", []string{"benchmark"}, `unknown command "benchmark"`},
 		{"bad format", []string{"compare", "--format", "xml"}, `--format "xml"; valid: table, json, csv`},
 		{"bad flag", []string{"compare", "--jobz", "3"}, "flag provided but not defined: -jobz"},
+		{"bad flag value", []string{"compare", "--seeds", "1..20"}, `invalid value "1..20" for flag -seeds`},
 		{"zero jobs", []string{"compare", "--jobs", "0"}, "--jobs 0; want a positive number"},
 		{"stray argument", []string{"sim", "buckets"}, `unexpected argument "buckets"`},
 		{"unknown strategy", []string{"sim", "--strategy", "fibonacci"}, `unknown strategy "fibonacci"; valid: exponential, constant`},
@@ -40,8 +41,8 @@ func TestRun_UsageErrors(t *testing.T) {
 			if code != exitUsage {
 				t.Errorf("exit code = %d, want %d", code, exitUsage)
 			}
-			if !strings.Contains(stderr, tt.want) {
-				t.Errorf("stderr = %q, want it to contain %q", stderr, tt.want)
+			if n := strings.Count(stderr, tt.want); n != 1 {
+				t.Errorf("stderr = %q, want it to say %q once (%d times)", stderr, tt.want, n)
 			}
 			if stdout != "" {
 				t.Errorf("stdout = %q, want nothing", stdout)
