@@ -87,9 +87,11 @@ func (a Anchored) Delay(k int, u, elapsed float64) float64 {
 	return a.delay(start+float64(u*width), elapsed) // no fused multiply-add
 }
 
-// delay is the time from elapsed until due, between 0 and Max.
+// delay is the time from elapsed until due, between 0 and Max. Without a
+// cap the windows overflow: due is +Inf, or NaN for phase 0 (0·Inf), and
+// the delay is Max.
 func (a Anchored) delay(due, elapsed float64) float64 {
-	if math.IsInf(due, 1) {
+	if math.IsInf(due, 1) || math.IsNaN(due) {
 		return a.Max
 	}
 	return math.Min(a.Max, math.Max(0, due-elapsed))

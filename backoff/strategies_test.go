@@ -234,9 +234,18 @@ func TestAnchored(t *testing.T) {
 			t.Errorf("Delay(%d, %v, %v) = %v, want %v", tt.k, tt.u, tt.elapsed, got, tt.want)
 		}
 	}
-	// Uncapped, the windows overflow to +Inf and so do the delays.
-	if got := (Anchored{Base: 1, Max: math.Inf(1)}).Delay(700, 0.5, 1e300); !math.IsInf(got, 1) {
-		t.Errorf("uncapped Delay(700, ...) = %v, want +Inf", got)
+	// Uncapped, the windows overflow to +Inf and so do the delays, never
+	// NaN, even at phase 0 (0·Inf), through Delay or FillKey.
+	inf := Anchored{Base: 1, Max: math.Inf(1)}
+	for _, u := range []float64{0, 0.5} {
+		if got := inf.Delay(700, u, 1e300); !math.IsInf(got, 1) {
+			t.Errorf("uncapped Delay(700, %v, ...) = %v, want +Inf", u, got)
+		}
+	}
+	d := make([]float64, 701)
+	inf.FillKey(d, math.MaxUint64-699) // Phase(key + 700) = Phase(0) = 0
+	if !math.IsInf(d[700], 1) {
+		t.Errorf("uncapped FillKey: d[700] = %v (phase 0), want +Inf", d[700])
 	}
 	// Retry k of key j is due at Phase(j + k), so at every retry the
 	// clients with consecutive keys have consecutive Weyl phases, spread as
