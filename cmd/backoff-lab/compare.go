@@ -1,6 +1,7 @@
 package main
 
 import (
+	"flag"
 	"fmt"
 	"io"
 	"strconv"
@@ -23,13 +24,15 @@ func compareCmd(args []string, stdout, stderr io.Writer) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if em := *equalMedian; em != 0 && !(em > 0 && em <= 1e9) {
-		return fmt.Errorf("%w: --equal-median %v: want a number of seconds above 0 and at most 1e9", errUsage, em)
+	set := false // an explicit --equal-median 0 is an error, not the default
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == "equal-median" })
+	if em := *equalMedian; set && !(em >= 1e-3 && em <= 1e9) {
+		return fmt.Errorf("%w: --equal-median %v: want a number of seconds from 0.001 to 1e9", errUsage, em)
 	}
 	if err := hf.check(); err != nil {
 		return err
 	}
-	if err := checkPositive("seeds", *seeds); err != nil {
+	if err := checkRange("seeds", *seeds, 10_000); err != nil {
 		return err
 	}
 	if err := checkFormat(*format); err != nil {

@@ -37,7 +37,7 @@ func contentionCmd(args []string, stdout, stderr io.Writer) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if err := checkPositive("runs", *runs); err != nil {
+	if err := checkRange("runs", *runs, 1_000_000); err != nil {
 		return err
 	}
 	if err := checkFormat(*format); err != nil {

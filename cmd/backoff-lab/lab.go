@@ -120,9 +120,10 @@ func checkFormat(f string) error {
 	return nil
 }
 
-func checkPositive(name string, v int) error {
-	if v <= 0 {
-		return fmt.Errorf("%w: --%s %d; want a positive number", errUsage, name, v)
+// checkRange rejects a count below 1 or above most.
+func checkRange(name string, v, most int) error {
+	if v <= 0 || v > most {
+		return fmt.Errorf("%w: --%s %d; want a positive number up to %d", errUsage, name, v, most)
 	}
 	return nil
 }
@@ -182,9 +183,22 @@ func addHerdFlags(fs *flag.FlagSet) herdFlags {
 	}
 }
 
+// Limits of a herd: a herd is held in memory, jobs × retries times.
+const (
+	maxJobs      = 1_000_000
+	maxRetries   = 10_000
+	maxHerdTimes = 10_000_000 // 80 MB of float64
+)
+
 func (h herdFlags) check() error {
-	if err := checkPositive("jobs", *h.jobs); err != nil {
+	if err := checkRange("jobs", *h.jobs, maxJobs); err != nil {
 		return err
 	}
-	return checkPositive("retries", *h.retries)
+	if err := checkRange("retries", *h.retries, maxRetries); err != nil {
+		return err
+	}
+	if *h.jobs**h.retries > maxHerdTimes {
+		return fmt.Errorf("%w: --jobs %d × --retries %d is %d retry times; want at most %d", errUsage, *h.jobs, *h.retries, *h.jobs**h.retries, maxHerdTimes)
+	}
+	return nil
 }
