@@ -1,0 +1,35 @@
+package main
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/backoff-node/backoff-node/internal/golden"
+)
+
+// TestDocsTables: the tables under docs/lab are what `make lab-docs` writes,
+// byte for byte, so a change to a strategy or a model that moves a figure
+// the docs show fails here until the tables are regenerated (go test
+// ./cmd/backoff-lab -update, or make lab-docs) and the prose re-read.
+func TestDocsTables(t *testing.T) {
+	docs := filepath.Join("..", "..", "docs", "lab")
+	tables := []struct {
+		file string
+		args []string
+	}{
+		{"compare.txt", []string{"compare", "--seed", "1"}},
+		{"overload.txt", []string{"overload", "--seed", "1"}},
+		{"spike-drop/overload.txt", []string{"overload", "--seed", "1", "--scenario", "spike", "--normal", "20", "--drop"}},
+		{"contention.txt", []string{"contention", "--seed", "1"}},
+	}
+	for _, tt := range tables {
+		t.Run(tt.file, func(t *testing.T) {
+			t.Parallel()
+			code, stdout, stderr := runLab(t, tt.args...)
+			if code != exitOK {
+				t.Fatalf("exit %d, stderr %q", code, stderr)
+			}
+			golden.Check(t, filepath.Join(docs, tt.file), []byte(stdout), nil)
+		})
+	}
+}
