@@ -24,7 +24,8 @@ type Entry struct {
 
 // Lab returns the strategies of backoff's registry configured as the lab
 // runs them, in a fixed order: the node's default first, ours last
-// (staggered for herds, anchored for contention).
+// (staggered for herds; anchored and paced for contention), then sawtooth,
+// from the contention-resolution literature.
 func Lab() []Entry {
 	inf := math.Inf(1)
 	staggered := backoff.Staggered{Base: LabBase, Max: inf, Low: backoff.StaggeredLow}
@@ -41,5 +42,7 @@ func Lab() []Entry {
 		{"staggered", staggered, "base 1 s, scale [1/2, 1), consecutive job ids"},
 		{"staggered_random_ids", backoff.StrategyFunc(staggered.Fill), "the same, random job ids"},
 		{"anchored", backoff.Anchored{Base: LabBase, Max: inf}, "base 1 s, consecutive job ids"},
+		{"paced", backoff.Paced{Base: LabBase, Max: inf}, "first window 1 s, growth √2, consecutive job ids"},
+		{"sawtooth", backoff.Sawtooth{Base: LabBase, Max: inf}, "base 1 s (Bender et al., SPAA 2005)"},
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"github.com/backoff-node/backoff-node/herdsim"
 	"os"
 	"path/filepath"
 	"strings"
@@ -83,8 +84,8 @@ func TestCompare_Formats(t *testing.T) {
 	if err := json.Unmarshal([]byte(stdout), &rows); err != nil {
 		t.Fatalf("json: %v\n%s", err, stdout)
 	}
-	if len(rows) != 12 || rows[0].Strategy != "exponential" || rows[1].Herd != 1 {
-		t.Errorf("json rows = %+v, want 12 starting with exponential, constant with herd_peak 1", rows)
+	if n := len(herdsim.Lab()); len(rows) != n || rows[0].Strategy != "exponential" || rows[1].Herd != 1 {
+		t.Errorf("json rows = %+v, want %d starting with exponential, constant with herd_peak 1", rows, n)
 	}
 
 	_, stdout, _ = runLab(t, "compare", "--seeds", "1", "--format", "csv")

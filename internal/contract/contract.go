@@ -90,6 +90,8 @@ var strategies = map[string]func(Params) backoff.Stepper{
 		return backoff.Staggered{Base: p.Base, Max: p.Max, Low: backoff.StaggeredLow}
 	},
 	"anchored": func(p Params) backoff.Stepper { return backoff.Anchored{Base: p.Base, Max: p.Max} },
+	"paced":    func(p Params) backoff.Stepper { return backoff.Paced{Base: p.Base, Max: p.Max} },
+	"sawtooth": func(p Params) backoff.Stepper { return backoff.Sawtooth{Base: p.Base, Max: p.Max} },
 }
 
 // names is Names' answer, computed once.
@@ -116,7 +118,7 @@ func Lookup(name string, p Params) (backoff.Stepper, error) {
 }
 
 // Key returns the key of the schedule a request's seed names for s. A
-// keyed strategy (staggered, anchored) takes the seed itself as the job's
+// keyed strategy (staggered, anchored, paced) takes the seed itself as the job's
 // key, so that jobs sent with seeds 0, 1, 2, ... get evenly spread phases;
 // any other strategy takes the first draw of backoff.NewRand(seed), the
 // draw its Fill would take. The same seed always names the same schedule.

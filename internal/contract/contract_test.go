@@ -13,6 +13,13 @@ import (
 // parameters, lies within the bounds its formula promises, and within the
 // cap.
 func TestStrategyBounds(t *testing.T) {
+	// Sawtooth's windows in units of its base: 1; 2, 1; 4, 2, 1; ...
+	var sawtooth []float64
+	for run := 0; len(sawtooth) < 60; run++ {
+		for w := run; w >= 0; w-- {
+			sawtooth = append(sawtooth, math.Ldexp(1, w))
+		}
+	}
 	params := backoff.NewRand(11)
 	for i := 0; i < 500; i++ {
 		base := 0.001 + params.Float64()*10
@@ -72,6 +79,17 @@ func TestStrategyBounds(t *testing.T) {
 					}
 					prevT = tk
 					hi = p.Max
+				case "paced":
+					// Retry k falls inside window k.
+					tk := prevT + v
+					start, width := backoff.Paced{Base: p.Base, Max: p.Max}.Window(k)
+					if tk < start*(1-1e-12) || tk >= (start+width)*(1+1e-12) {
+						t.Fatalf("%s %+v seed %d: R_%d = %v, want in window [%v, %v)", name, p, seed, k, tk, start, start+width)
+					}
+					prevT = tk
+					hi = p.Max
+				case "sawtooth":
+					hi = p.Base * sawtooth[k]
 				default:
 					t.Fatalf("no bounds known for strategy %q; add them", name)
 				}
@@ -86,7 +104,7 @@ func TestStrategyBounds(t *testing.T) {
 
 func TestLookupAll(t *testing.T) {
 	want := []string{"anchored", "buckets", "constant", "decorrelated_jitter", "decorrelated_jitter_v2", "equal_jitter",
-		"exponential", "exponential_min", "full_jitter", "sidekiq", "staggered"}
+		"exponential", "exponential_min", "full_jitter", "paced", "sawtooth", "sidekiq", "staggered"}
 	if got := Names(); strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Errorf("Names() = %v, want %v", got, want)
 	}
@@ -106,6 +124,8 @@ func TestLookupAll(t *testing.T) {
 		{"decorrelated_jitter_v2", backoff.DecorrelatedJitterV2{Median: 0.5}},
 		{"staggered", backoff.Staggered{Base: 0.5, Max: 4, Low: 0.5}},
 		{"anchored", backoff.Anchored{Base: 0.5, Max: 4}},
+		{"paced", backoff.Paced{Base: 0.5, Max: 4}},
+		{"sawtooth", backoff.Sawtooth{Base: 0.5, Max: 4}},
 	}
 	for _, tt := range tests {
 		got, err := Lookup(tt.name, p)

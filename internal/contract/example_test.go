@@ -24,5 +24,5 @@ func ExampleLookup() {
 	fmt.Println(err)
 	// Output:
 	// [74 219 258 631 1987]
-	// unknown strategy "fibonacci"; valid: anchored, buckets, constant, decorrelated_jitter, decorrelated_jitter_v2, equal_jitter, exponential, exponential_min, full_jitter, sidekiq, staggered
+	// unknown strategy "fibonacci"; valid: anchored, buckets, constant, decorrelated_jitter, decorrelated_jitter_v2, equal_jitter, exponential, exponential_min, full_jitter, paced, sawtooth, sidekiq, staggered
 }
