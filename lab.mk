@@ -35,6 +35,9 @@ lab-docs: lab-build
 	@# Finding (a) where the spike leaves nothing metastable: 20/s, a full queue drops.
 	@$(LAB_BIN) overload --seed $(LAB_SEED) --scenario spike --normal 20 --drop \
 		--charts $(LAB_DOCS)/img/lab/spike-drop --out $(LAB_DOCS)/lab/spike-drop
+	@# Finding (a) reproduced: clients that retry until a deadline, at 20/s.
+	@$(LAB_BIN) overload --seed $(LAB_SEED) --scenario spike --normal 20 --deadline 10 --rtt 0.02 \
+		--charts $(LAB_DOCS)/img/lab/spike-deadline --out $(LAB_DOCS)/lab/spike-deadline
 
 lab-overload: lab-build
 	@$(LAB_BIN) overload --seed $(LAB_SEED) --charts $(LAB_OUT)

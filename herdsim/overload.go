@@ -44,6 +44,14 @@ type Scenario struct {
 	Drop       bool
 	RejectCost float64
 
+	// Deadline: with Deadline > 0 a request retries until Deadline seconds
+	// after its first attempt, however many retries that takes (Retries is
+	// then unused), as clients with a deadline and no retry count do. RTT: a
+	// rejection reaches its client RTT seconds after the attempt (0: at
+	// once); a deadline needs RTT > 0, or immediate retries of rejections
+	// would never end.
+	Deadline, RTT float64
+
 	// Closed loop (Clients > 0): Clients clients, FaultClients during the
 	// fault, each with one request outstanding and an exponential think
 	// time of mean Think seconds between requests.
@@ -233,7 +241,7 @@ func RunOverload(sc Scenario, p Policy, seed uint64) OverloadResult {
 // or load): a programming error, as with [backoff.NewBudget].
 func (o *Overload) Run(sc Scenario, p Policy, seed uint64) *OverloadResult {
 	if !(sc.Capacity > 0 && sc.Queue > 0 && sc.Timeout > 0 && sc.Horizon > 0 && sc.Retries >= 0 &&
-		sc.Rate >= 0 && sc.FaultRate >= 0 && sc.RejectCost >= 0 && sc.FaultStart <= sc.FaultEnd &&
+		sc.Rate >= 0 && sc.FaultRate >= 0 && sc.RejectCost >= 0 && sc.RTT >= 0 && (sc.Deadline == 0 || sc.Deadline > 0 && sc.RTT > 0) && sc.FaultStart <= sc.FaultEnd &&
 		(sc.Clients == 0 && sc.FaultClients == 0 || sc.Clients > 0 && sc.Think > 0)) {
 		panic(fmt.Sprintf("herdsim: not a scenario: %+v", sc))
 	}
@@ -249,7 +257,7 @@ func (o *Overload) Run(sc Scenario, p Policy, seed uint64) *OverloadResult {
 	qHead, qLen := 0, 0
 	lastFinish := 0.0
 	service := 1 / sc.Capacity
-	R := sc.Retries
+	R := sc.MaxRetries()
 	var keyBase uint64
 	keyed, isKeyed := p.Strategy.(backoff.KeyedStrategy)
 	if isKeyed {
@@ -364,6 +372,10 @@ func (o *Overload) Run(sc Scenario, p Policy, seed uint64) *OverloadResult {
 			}
 		case evSend:
 			q := &o.reqs[e.id]
+			if q.tries > 0 && sc.Deadline > 0 && t >= q.first+sc.Deadline {
+				finished(t, e.id) // the deadline passed while it waited
+				continue
+			}
 			if q.tries > 0 && budget != nil && !budget.AllowRetry(at(t)) {
 				finished(t, e.id)
 				continue
@@ -384,7 +396,11 @@ func (o *Overload) Run(sc Scenario, p Policy, seed uint64) *OverloadResult {
 						// server's busy time is right, the order slightly not.
 						lastFinish = max(t, lastFinish) + sc.RejectCost*service
 					}
-					failed(t, e.id) // rejected at once
+					if sc.RTT > 0 {
+						o.push(oevent{t + sc.RTT, evFail, e.id})
+					} else {
+						failed(t, e.id) // rejected at once
+					}
 				}
 				continue
 			}
@@ -436,6 +452,16 @@ func (o *Overload) Run(sc Scenario, p Policy, seed uint64) *OverloadResult {
 	}
 	res.Recovery, res.Recovered = recovery(res.Offered, res.Goodput, sc.FaultEnd)
 	return res
+}
+
+// MaxRetries is the most retries a request of sc can make: Retries, or with
+// a deadline as many as fit in it, since a failed attempt takes at least
+// the RTT of a rejection or the timeout.
+func (sc Scenario) MaxRetries() int {
+	if sc.Deadline > 0 {
+		return int(math.Ceil(sc.Deadline / math.Min(sc.RTT, sc.Timeout)))
+	}
+	return sc.Retries
 }
 
 // active reports whether closed-loop client c keeps sending at time t.

@@ -70,7 +70,7 @@ func TestOverloadInvariants(t *testing.T) {
 				continue
 			}
 			r := o.Run(sc, p, 3)
-			if r.Requests == 0 || r.Amplification < 1 || r.Attempts > r.Requests*(1+sc.Retries) {
+			if r.Requests == 0 || r.Amplification < 1 || r.Attempts > r.Requests*(1+sc.MaxRetries()) {
 				t.Errorf("%s/%s: %d requests, %d attempts", sc.Name, p.Name, r.Requests, r.Attempts)
 			}
 			for i := range r.Served {
@@ -204,6 +204,43 @@ func TestOverloadSpikeVariants(t *testing.T) {
 				t.Errorf("%s: %s recovers in %.1f s on average, none in %.1f s; want none sooner", v.name, name, m, none)
 			}
 		}
+	}
+}
+
+// Finding (a) reproduced, with clients that retry until a deadline (10 s)
+// rather than a fixed number of times, rejections that take a round trip
+// (20 ms) to reach them, and a normal load of 20/s. Immediate retries then
+// chatter (hundreds of attempts a request) and keep the queue full for as
+// long as requests keep arriving; constant backoff (1 s) sends one attempt
+// a second a waiting request, in step. Jittered backoff sends a few and
+// recovers on every seed, sooner on average than both.
+func TestOverloadSpikeDeadline(t *testing.T) {
+	sc := scenario(t, "spike")
+	sc.Rate, sc.Deadline, sc.RTT = 20, 10, 0.02
+	var o Overload
+	mean := func(name string) (m float64, recovered int) {
+		for _, seed := range findingSeeds {
+			r := o.Run(sc, policy(t, name), seed)
+			if r.Recovered {
+				recovered++
+				m += r.Recovery
+			} else {
+				m += sc.Horizon - sc.FaultEnd // never counts as the whole rest of the horizon
+			}
+		}
+		return m / float64(len(findingSeeds)), recovered
+	}
+	none, _ := mean("none")
+	constant, _ := mean("constant")
+	for _, name := range []string{"full_jitter", "equal_jitter", "decorrelated_jitter"} {
+		m, recovered := mean(name)
+		if recovered != len(findingSeeds) || m >= none || m >= constant {
+			t.Errorf("%s: recovers on %d of %d seeds, in %.1f s on average; none %.1f s, constant %.1f s: want every seed, sooner than both",
+				name, recovered, len(findingSeeds), m, none, constant)
+		}
+	}
+	if r := o.Run(sc, policy(t, "none"), 1); r.Amplification < 100 {
+		t.Errorf("none: %.1f attempts a request, want the chatter of immediate retries (over 100)", r.Amplification)
 	}
 }
 

@@ -20,6 +20,7 @@ func TestDocsTables(t *testing.T) {
 		{"compare.txt", []string{"compare", "--seed", "1"}},
 		{"overload.txt", []string{"overload", "--seed", "1"}},
 		{"spike-drop/overload.txt", []string{"overload", "--seed", "1", "--scenario", "spike", "--normal", "20", "--drop"}},
+		{"spike-deadline/overload.txt", []string{"overload", "--seed", "1", "--scenario", "spike", "--normal", "20", "--deadline", "10", "--rtt", "0.02"}},
 		{"contention.txt", []string{"contention", "--seed", "1"}},
 	}
 	for _, tt := range tables {

@@ -9,7 +9,7 @@
 //	backoff-lab plot       [--jobs N] [--retries R] [--seed S] [--out DIR]
 //	backoff-lab contention [--runs N] [--clients 10,50,100,190] [--seed S] [--format table|json|csv] [--out DIR]
 //	backoff-lab overload   [--seed S] [--scenario LIST] [--policy LIST] [--format table|json|csv] [--out DIR] [--charts DIR]
-//	                       [--normal RATE] [--queue N] [--retries R] [--drop] [--reject-cost F]
+//	                       [--normal RATE] [--queue N] [--retries R] [--drop] [--reject-cost F] [--deadline S --rtt S]
 //
 // compare prints, for every strategy, the herd metrics averaged over the
 // seeds S..S+K−1, or with --equal-median at one median completion time;

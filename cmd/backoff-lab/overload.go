@@ -36,10 +36,12 @@ func overloadCmd(args []string, stdout, stderr io.Writer) error {
 	retries := fs.Int("retries", herdsim.OverloadRetries, "retries of each request after its first attempt")
 	rejectCost := fs.Float64("reject-cost", 0, "server time a rejection takes, as a share of serving an attempt")
 	drop := fs.Bool("drop", false, "a full queue drops attempts unanswered (clients learn at their timeout) instead of rejecting them")
+	deadline := fs.Float64("deadline", 0, "clients retry until this many `seconds` after a request's first attempt, however many retries that takes, instead of --retries times (needs --rtt)")
+	rtt := fs.Float64("rtt", 0, "`seconds` a rejection takes to reach its client")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if err := checkVariant(*normal, *queue, *retries, *rejectCost); err != nil {
+	if err := checkVariant(*normal, *queue, *retries, *rejectCost, *deadline, *rtt); err != nil {
 		return err
 	}
 	if err := checkFormat(*format); err != nil {
@@ -58,6 +60,10 @@ func overloadCmd(args []string, stdout, stderr io.Writer) error {
 			sc.Rate = *normal
 		}
 		sc.Queue, sc.Retries, sc.RejectCost, sc.Drop = *queue, *retries, *rejectCost, *drop
+		sc.Deadline, sc.RTT = *deadline, *rtt
+		if err := checkSize(*sc); err != nil {
+			return err
+		}
 	}
 	policies, err := pickPolicies(*policy)
 	if err != nil {
@@ -95,12 +101,19 @@ func overloadCmd(args []string, stdout, stderr io.Writer) error {
 	if *rejectCost > 0 {
 		server += fmt.Sprintf(", a rejection costs %g of a service", *rejectCost)
 	}
+	if *rtt > 0 {
+		server += fmt.Sprintf(", rejections reach clients in %g s", *rtt)
+	}
 	if *normal != herdsim.OverloadNormal {
 		server += fmt.Sprintf(", normal load %g/s", *normal)
 	}
+	clients := fmt.Sprintf("%d retries", *retries)
+	if *deadline > 0 {
+		clients = fmt.Sprintf("retries until a %g s deadline", *deadline)
+	}
 	t := table{
-		title: fmt.Sprintf("Overload and recovery (%s, %d retries, budget ratio %.1f + %d/s), seed %d",
-			server, *retries, herdsim.OverloadBudgetRatio, herdsim.OverloadBudgetFloor, *seed),
+		title: fmt.Sprintf("Overload and recovery (%s, %s, budget ratio %.1f + %d/s), seed %d",
+			server, clients, herdsim.OverloadBudgetRatio, herdsim.OverloadBudgetFloor, *seed),
 		cols: []string{"scenario", "policy", "recovery_s", "amplification", "success_rate", "goodput_ratio", "p99_latency_s"},
 		json: rows,
 	}
@@ -121,8 +134,16 @@ func overloadCmd(args []string, stdout, stderr io.Writer) error {
 
 // checkVariant rejects server and client parameters the model cannot run, or
 // that would make a run take minutes rather than a second.
-func checkVariant(normal float64, queue, retries int, rejectCost float64) error {
+func checkVariant(normal float64, queue, retries int, rejectCost, deadline, rtt float64) error {
 	switch {
+	case !(rtt >= 0 && rtt <= 10):
+		return fmt.Errorf("%w: --rtt %g: want 0 to 10 seconds", errUsage, rtt)
+	case !(deadline >= 0 && deadline <= 3600):
+		return fmt.Errorf("%w: --deadline %g: want 0 (none) to 3600 seconds", errUsage, deadline)
+	case deadline > 0 && rtt == 0:
+		return fmt.Errorf("%w: --deadline %g needs --rtt above 0: immediate retries of rejections that arrive at once would never end", errUsage, deadline)
+	case deadline > 0 && deadline/math.Min(rtt, herdsim.OverloadTimeout) > maxDeadlineRetries:
+		return fmt.Errorf("%w: --deadline %g with --rtt %g allows %.0f retries a request; want at most %d", errUsage, deadline, rtt, math.Ceil(deadline/math.Min(rtt, herdsim.OverloadTimeout)), maxDeadlineRetries)
 	case !(normal > 0 && normal <= 10*herdsim.OverloadCapacity):
 		return fmt.Errorf("%w: --normal %g: want a load above 0 and at most %d requests/s (10 times the capacity)", errUsage, normal, 10*herdsim.OverloadCapacity)
 	case queue < 1 || queue > 1_000_000:
@@ -131,6 +152,27 @@ func checkVariant(normal float64, queue, retries int, rejectCost float64) error 
 		return fmt.Errorf("%w: --retries %d: want 0 to 20", errUsage, retries)
 	case !(rejectCost >= 0 && rejectCost <= 10):
 		return fmt.Errorf("%w: --reject-cost %g: want 0 to 10 (a share of one service time)", errUsage, rejectCost)
+	}
+	return nil
+}
+
+// Limits that keep a run's memory bounded: each request holds its delays,
+// MaxRetries of them.
+const (
+	maxDeadlineRetries = 10_000
+	maxOverloadDelays  = 20_000_000 // 160 MB of float64
+)
+
+// checkSize rejects a scenario whose requests' delays would not fit in
+// maxOverloadDelays, from its expected number of requests.
+func checkSize(sc herdsim.Scenario) error {
+	requests := sc.Rate*sc.Horizon + (sc.FaultRate-sc.Rate)*(sc.FaultEnd-sc.FaultStart)
+	if sc.Clients > 0 { // at most one request a client per think time or timeout
+		requests = float64(max(sc.Clients, sc.FaultClients)) * sc.Horizon / math.Min(sc.Think, sc.Timeout)
+	}
+	if delays := requests * float64(sc.MaxRetries()); delays > maxOverloadDelays {
+		return fmt.Errorf("%w: %s would hold about %.0f delays (%.0f requests × %d retries); want at most %d: lower --normal, --retries or --deadline, or raise --rtt",
+			errUsage, sc.Name, delays, requests, sc.MaxRetries(), maxOverloadDelays)
 	}
 	return nil
 }

@@ -87,6 +87,11 @@ func TestOverload_UsageErrors(t *testing.T) {
 		{[]string{"overload", "--normal", "1001"}, `at most 1000 requests/s`},
 		{[]string{"overload", "--reject-cost", "-0.1"}, `--reject-cost -0.1: want 0 to 10`},
 		{[]string{"overload", "--reject-cost", "Inf"}, `--reject-cost +Inf: want 0 to 10`},
+		{[]string{"overload", "--deadline", "10"}, `--deadline 10 needs --rtt above 0`},
+		{[]string{"overload", "--deadline", "-1", "--rtt", "0.1"}, `--deadline -1: want 0 (none) to 3600 seconds`},
+		{[]string{"overload", "--rtt", "NaN"}, `--rtt NaN: want 0 to 10 seconds`},
+		{[]string{"overload", "--deadline", "100", "--rtt", "0.001"}, `allows 100000 retries a request; want at most 10000`},
+		{[]string{"overload", "--deadline", "60", "--rtt", "0.01", "--normal", "100"}, `want at most 20000000: lower --normal, --retries or --deadline, or raise --rtt`},
 	}
 	for _, tt := range tests {
 		code, stdout, stderr := runLab(t, tt.args...)
@@ -162,5 +167,26 @@ func TestOverload_Variant(t *testing.T) {
 	_, plain, _ := runLab(t, "overload", "--scenario", "spike", "--policy", "none,full_jitter", "--normal", "20")
 	if plain == stdout || strings.Contains(plain, "drops") {
 		t.Error("--drop changes nothing in the output")
+	}
+}
+
+// TestOverload_Deadline: with a deadline the title says so, and immediate
+// retries chatter: hundreds of attempts a request against a few with
+// jittered backoff (finding (a)'s variant, TestOverloadSpikeDeadline).
+func TestOverload_Deadline(t *testing.T) {
+	code, stdout, stderr := runLab(t, "overload", "--scenario", "spike", "--policy", "none,full_jitter", "--normal", "20", "--deadline", "10", "--rtt", "0.02", "--format", "json")
+	if code != exitOK || stderr != "" {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	var rows []overloadRow
+	if err := json.Unmarshal([]byte(stdout), &rows); err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 2 || rows[0].Amplification < 100 || rows[1].Amplification > 10 || rows[0].Recovery != nil || rows[1].Recovery == nil {
+		t.Errorf("rows %+v: want none chattering (over 100 attempts a request) and never recovering, full_jitter under 10 and recovering", rows)
+	}
+	_, table, _ := runLab(t, "overload", "--scenario", "spike", "--policy", "none", "--normal", "20", "--deadline", "10", "--rtt", "0.02")
+	if !strings.Contains(table, "retries until a 10 s deadline") || !strings.Contains(table, "rejections reach clients in 0.02 s") {
+		t.Errorf("title does not name the deadline and the rtt:\n%s", table)
 	}
 }
