@@ -1,7 +1,6 @@
 package backoff
 
 import (
-	"math"
 	"math/rand/v2"
 )
 
@@ -67,57 +66,21 @@ type Anchored struct {
 }
 
 // Window returns the start W_k/4 and the width I_k of window k.
-func (a Anchored) Window(k int) (start, width float64) {
-	w, t := 0.0, a.Base
-	for j := 0; j < k; j++ {
-		if t >= a.Max {
-			w += float64(float64(k-j) * a.Max)
-			break
-		}
-		w += t
-		t *= AnchoredGrowth
-	}
-	return AnchoredStart * w, math.Min(a.Max, t)
-}
+func (a Anchored) Window(k int) (start, width float64) { return a.windows().window(k) }
+
+// windows is a's schedule.
+func (a Anchored) windows() windows { return windows{a.Base, a.Max, AnchoredGrowth, AnchoredStart} }
 
 // Delay returns d_k for the phase u in [0, 1) when elapsed seconds have
 // passed since the first failure (R_{k−1}).
 func (a Anchored) Delay(k int, u, elapsed float64) float64 {
-	start, width := a.Window(k)
-	return a.delay(start+float64(u*width), elapsed) // no fused multiply-add
-}
-
-// delay is the time from elapsed until due, between 0 and Max. Without a
-// cap the windows overflow: due is +Inf, or NaN for phase 0 (0·Inf), and
-// the delay is Max.
-func (a Anchored) delay(due, elapsed float64) float64 {
-	if math.IsInf(due, 1) || math.IsNaN(due) {
-		return a.Max
-	}
-	return math.Min(a.Max, math.Max(0, due-elapsed))
+	return a.windows().delayAt(k, u, elapsed)
 }
 
 // FillKey writes the delays of the job with the given key into dst. It
 // draws nothing.
 func (a Anchored) FillKey(dst []float64, key uint64) {
-	// As Window computes them: w sums the uncapped windows, capped counts
-	// the capped ones.
-	elapsed, w, t, capped := 0.0, 0.0, a.Base, 0
-	for k := range dst {
-		start := AnchoredStart * w
-		if capped > 0 {
-			start = AnchoredStart * (w + float64(float64(capped)*a.Max))
-		}
-		d := a.delay(start+float64(Phase(key+uint64(k))*math.Min(a.Max, t)), elapsed)
-		dst[k] = d
-		elapsed += d
-		if t >= a.Max {
-			capped++
-		} else {
-			w += t
-			t *= AnchoredGrowth
-		}
-	}
+	a.windows().fill(dst, func(k int) float64 { return Phase(key + uint64(k)) })
 }
 
 // Fill implements Strategy, with the key taken from r.

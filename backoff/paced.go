@@ -69,58 +69,21 @@ func pacedMask(k int) uint64 { return uint64(k) * golden >> 8 }
 func PacedPhase(key uint64, k int) float64 { return Phase(key ^ pacedMask(k)) }
 
 // Window returns the start 0.6·W_k and the width I_k of window k.
-func (p Paced) Window(k int) (start, width float64) {
-	w, t := 0.0, p.Base
-	for j := 0; j < k; j++ {
-		if t >= p.Max {
-			w += float64(float64(k-j) * p.Max)
-			t = p.Max
-			break
-		}
-		w += t
-		t *= PacedGrowth
-	}
-	return PacedStart * w, math.Min(p.Max, t)
-}
+func (p Paced) Window(k int) (start, width float64) { return p.windows().window(k) }
+
+// windows is p's schedule.
+func (p Paced) windows() windows { return windows{p.Base, p.Max, PacedGrowth, PacedStart} }
 
 // Delay returns d_k for the phase u in [0, 1) when elapsed seconds have
 // passed since the first failure (R_{k−1}).
 func (p Paced) Delay(k int, u, elapsed float64) float64 {
-	start, width := p.Window(k)
-	return p.delay(start+float64(u*width), elapsed) // no fused multiply-add
-}
-
-// delay is the time from elapsed until due, between 0 and Max. Without a
-// cap the windows overflow: due is +Inf, or NaN for phase 0 (0·Inf), and
-// the delay is Max.
-func (p Paced) delay(due, elapsed float64) float64 {
-	if math.IsInf(due, 1) || math.IsNaN(due) {
-		return p.Max
-	}
-	return math.Min(p.Max, math.Max(0, due-elapsed))
+	return p.windows().delayAt(k, u, elapsed)
 }
 
 // FillKey writes the delays of the job with the given key into dst. It
 // draws nothing.
 func (p Paced) FillKey(dst []float64, key uint64) {
-	// As Window computes them: w sums the uncapped windows, capped counts
-	// the capped ones.
-	elapsed, w, t, capped := 0.0, 0.0, p.Base, 0
-	for k := range dst {
-		start := PacedStart * w
-		if capped > 0 {
-			start = PacedStart * (w + float64(float64(capped)*p.Max))
-		}
-		d := p.delay(start+float64(PacedPhase(key, k)*math.Min(p.Max, t)), elapsed)
-		dst[k] = d
-		elapsed += d
-		if t >= p.Max {
-			capped++
-		} else {
-			w += t
-			t *= PacedGrowth
-		}
-	}
+	p.windows().fill(dst, func(k int) float64 { return PacedPhase(key, k) })
 }
 
 // Fill implements Strategy, with the key taken from r.
