@@ -65,7 +65,7 @@ type relay struct {
 	origin     node.Origin
 	target     string
 	payload    payload
-	stepper    backoff.Stepper // the schedule: stepper and key
+	stepper    backoff.Strategy // the schedule: strategy and key
 	key        uint64
 	retries    int // max_retries
 	timeout    time.Duration
