@@ -36,30 +36,30 @@ type budgets struct {
 }
 
 type budgetKey struct {
-	target       string
-	ratio, floor float64
+	target string
+	choice policyChoice
 }
 
 // held is a control in the map, with what decides when it is idle. users
 // and last are guarded by budgets.mu.
 type held struct {
 	ctl    backoff.Control
-	choice budgetChoice // nil control: the overflow
-	users  int          // relays holding it
-	last   time.Time    // when a relay last took or released it
+	choice policyChoice
+	users  int       // relays holding it
+	last   time.Time // when a relay last took or released it
 }
 
 // overflow is the control of relays that find the map full of busy
 // controls: first attempts only.
 var overflow = &held{ctl: noRetries{}}
 
-// acquire returns the control a relay to target with choice c spends,
-// holding it until release, or nil if c turns controls off.
-func (b *budgets) acquire(now time.Time, target string, c budgetChoice) *held {
-	if c.off {
+// acquire returns the control a relay to target with choice c asks,
+// holding it until release, or nil if c is none.
+func (b *budgets) acquire(now time.Time, target string, c policyChoice) *held {
+	if c.policy == nil {
 		return nil
 	}
-	k := budgetKey{target, c.ratio, c.floor}
+	k := budgetKey{target, c}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	h, ok := b.m[k]
@@ -70,7 +70,7 @@ func (b *budgets) acquire(now time.Time, target string, c budgetChoice) *held {
 		if len(b.m) >= maxBudgets && !b.sweep(now) {
 			return overflow
 		}
-		h = &held{ctl: finagle{backoff.NewBudget(c.ratio, c.floor, backoff.DefaultBudgetWindow)}, choice: c}
+		h = &held{ctl: c.policy.control(c.p), choice: c}
 		b.m[k] = h
 	}
 	h.users++
@@ -114,33 +114,23 @@ func (b *budgets) size() int {
 // name says which control refused a retry, for the log.
 func (h *held) name(target string) string {
 	if h == overflow {
-		return "the node's bound on retry budgets"
+		return "the node's bound on retry controls"
 	}
-	return "the retry budget for " + target
+	return h.choice.policy.label + " for " + target
 }
 
-// refusal says why a relay gave up after h refused retry n.
+// refusal says why a relay gave up after h refused its attempt n + 1
+// (retry n; n = 0 is the first attempt).
 func (h *held) refusal(target string, n int) string {
+	what := fmt.Sprintf("retry %d", n)
+	if n == 0 {
+		what = "attempt 1"
+	}
 	if h == overflow {
-		return fmt.Sprintf("retry %d refused: the node holds retry budgets for %d other targets in use, so a relay to %s makes no retries", n, maxBudgets, target)
+		return fmt.Sprintf("%s refused: the node holds retry controls for %d other targets in use, so a relay to %s makes no retries", what, maxBudgets, target)
 	}
-	return fmt.Sprintf("the retry budget for %s refused retry %d (retries are held to %s of first attempts plus %s a second)",
-		target, n, num(h.choice.ratio), num(h.choice.floor))
+	return fmt.Sprintf("%s refused %s (%s)", h.name(target), what, h.choice.policy.rule(h.choice.p))
 }
-
-// finagle is a backoff.Budget as a backoff.Control: a first attempt adds to
-// it, a retry asks it.
-type finagle struct{ b *backoff.Budget }
-
-func (f finagle) Allow(now time.Time, attempt int, _ backoff.Outcome) backoff.Ticket {
-	if attempt <= 1 {
-		f.b.Request(now)
-		return backoff.Ticket{OK: true, Attempt: attempt}
-	}
-	return backoff.Ticket{OK: f.b.AllowRetry(now), Attempt: attempt}
-}
-
-func (finagle) Done(time.Time, backoff.Ticket, backoff.Outcome) {}
 
 // noRetries allows first attempts only.
 type noRetries struct{}
@@ -150,3 +140,117 @@ func (noRetries) Allow(_ time.Time, attempt int, _ backoff.Outcome) backoff.Tick
 }
 
 func (noRetries) Done(time.Time, backoff.Ticket, backoff.Outcome) {}
+
+// A policy is a retry control a relay may ask for by name in retry_policy,
+// with up to three parameters (params, in the order of p).
+type policy struct {
+	name    string
+	label   string // what the logs and give-ups call it: "the retry budget"
+	params  []param
+	control func(p [3]float64) backoff.Control // a new one, for one target
+	rule    func(p [3]float64) string          // the rule, said briefly
+}
+
+// A param is a number a policy takes, with its default and valid range;
+// open excludes lo (the library's controls read a zero field as "the
+// default", so their parameters start above 0).
+type param struct {
+	key           string
+	def, lo, hi   float64
+	open, integer bool
+}
+
+// defaultPolicy is what a relay asks for when it names none.
+const defaultPolicy = "fleet"
+
+// policies are the retry controls a relay can ask for: the fleet-safe
+// default, and the published ones it was chosen against (docs/lab.md).
+var policies = []*policy{
+	{
+		name: "fleet", label: "the retry credit",
+		params: []param{{key: "ratio", def: 1, lo: 0, hi: 10, open: true}, {key: "credit", def: 4, lo: 1, hi: 1000}, {key: "gate", def: 20, lo: 2, hi: 1000}},
+		control: func(p [3]float64) backoff.Control {
+			return &backoff.RetryCredit{Ratio: p[0], Credit: p[1], Gate: p[2]}
+		},
+		rule: func(p [3]float64) string {
+			return fmt.Sprintf("retries are held to %s a success plus %s, and stop once failures outrun successes by %s, half the gate of %s", num(p[0]), num(p[1]), num(p[2]/2), num(p[2]))
+		},
+	},
+	{
+		name: "budget", label: "the retry budget",
+		params: []param{{key: "ratio", def: backoff.DefaultBudgetRatio, lo: 0, hi: 10}, {key: "min_per_second", def: backoff.DefaultBudgetMinPerSecond, lo: 0, hi: 1000}},
+		control: func(p [3]float64) backoff.Control {
+			return backoff.NewBudget(p[0], p[1], backoff.DefaultBudgetWindow)
+		},
+		rule: func(p [3]float64) string {
+			return fmt.Sprintf("retries are held to %s of first attempts plus %s a second", num(p[0]), num(p[1]))
+		},
+	},
+	{
+		name: "grpc", label: "gRPC retry throttling",
+		params: []param{{key: "max_tokens", def: 10, lo: 1, hi: 1000}, {key: "token_ratio", def: 0.1, lo: 0, hi: 1, open: true}},
+		control: func(p [3]float64) backoff.Control {
+			return &backoff.GRPCThrottle{MaxTokens: p[0], TokenRatio: p[1]}
+		},
+		rule: func(p [3]float64) string {
+			return fmt.Sprintf("%s tokens, 1 off a failure, %s back a success, no retries at or below %s", num(p[0]), num(p[1]), num(p[0]/2))
+		},
+	},
+	{
+		name: "aws", label: "the AWS retry quota",
+		params: []param{{key: "capacity", def: 500, lo: 1, hi: 1e6}, {key: "retry_cost", def: 5, lo: 1, hi: 1e6}, {key: "timeout_cost", def: 10, lo: 1, hi: 1e6}},
+		control: func(p [3]float64) backoff.Control {
+			return &backoff.AWSQuota{Capacity: p[0], RetryCost: p[1], TimeoutCost: p[2]}
+		},
+		rule: func(p [3]float64) string {
+			return fmt.Sprintf("%s tokens, %s a retry, %s a retry after a timeout, refunded on success", num(p[0]), num(p[1]), num(p[2]))
+		},
+	},
+	{
+		name: "adaptive", label: "the AWS adaptive retry mode",
+		control: func([3]float64) backoff.Control { return &backoff.AWSAdaptive{} },
+		rule: func([3]float64) string {
+			return "the AWS retry quota's 500 tokens, and a sending rate that backs off on throttling"
+		},
+	},
+	{
+		name: "bucket", label: "the token bucket",
+		params: []param{{key: "deposit", def: 0.1, lo: 0, hi: 10, open: true}, {key: "size", def: 5, lo: 1, hi: 1000}},
+		control: func(p [3]float64) backoff.Control {
+			return &backoff.TokenBucket{Deposit: p[0], Size: p[1]}
+		},
+		rule: func(p [3]float64) string {
+			return fmt.Sprintf("retries are held to %s a success plus %s", num(p[0]), num(p[1]))
+		},
+	},
+	{
+		name: "breaker", label: "the circuit breaker",
+		params: []param{{key: "failure_ratio", def: 0.5, lo: 0, hi: 1, open: true}, {key: "min_calls", def: 100, lo: 1, hi: 100, integer: true}},
+		control: func(p [3]float64) backoff.Control {
+			return &backoff.Breaker{FailureRatio: p[0], MinCalls: int(p[1])}
+		},
+		rule: func(p [3]float64) string {
+			return fmt.Sprintf("it opens for 60 s once %s or more of the last 100 attempts fail, counted from attempt %s", num(p[0]), num(p[1]))
+		},
+	},
+	{name: "none", label: "no control"},
+}
+
+// lookupPolicy returns the policy of the given name, or nil.
+func lookupPolicy(name string) *policy {
+	for _, p := range policies {
+		if p.name == name {
+			return p
+		}
+	}
+	return nil
+}
+
+// policyNames lists the policies' names, for the error of a bad one.
+func policyNames() []string {
+	var names []string
+	for _, p := range policies {
+		names = append(names, p.name)
+	}
+	return names
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -23,6 +24,7 @@ const maxShown = 40
 type fields struct {
 	maxRetries, baseDelay, maxDelay, jitter, seed, strategy  []byte
 	target, payload, attemptTimeout, maxElapsed, retryBudget []byte
+	retryPolicy                                              []byte
 }
 
 func decodeFields(req *node.Request) fields { return fieldsOf(req.Members) }
@@ -58,6 +60,8 @@ func fieldsOf(members []jsonwire.Member) fields {
 			f.maxElapsed = v
 		case "retry_budget":
 			f.retryBudget = v
+		case "retry_policy":
+			f.retryPolicy = v
 		}
 	}
 	return f
@@ -170,13 +174,16 @@ type relayReq struct {
 	payload    payload
 	timeout    float64 // seconds
 	maxElapsed float64 // seconds; 0: no limit
-	budget     budgetChoice
+	policy     policyChoice
 }
 
-// budgetChoice is what retry_budget asks for.
-type budgetChoice struct {
-	off          bool
-	ratio, floor float64
+// A policyChoice is the retry control a relay asks for (retry_policy or
+// retry_budget): a policy and its parameters, comparable, so that relays
+// to one target with the same choice share one control. A nil policy is
+// none.
+type policyChoice struct {
+	policy *policy
+	p      [3]float64
 }
 
 // Bounds of retry_budget's members.
@@ -218,45 +225,133 @@ func relayFields(f fields, path string, seeds *handlers) (relayReq, error) {
 	if r.maxElapsed, ok = floatIn(f.maxElapsed, 0, 0, contract.MaxElapsedLimit, true); !ok {
 		return r, badField(path+"max_elapsed", fmt.Sprintf("a number of seconds above 0 and at most %s (or null: no limit)", num(contract.MaxElapsedLimit)), f.maxElapsed)
 	}
-	if r.budget, err = decodeBudget(f.retryBudget, path); err != nil {
+	if r.policy, err = decodePolicy(f.retryPolicy, f.retryBudget, path); err != nil {
 		return r, err
 	}
 	return r, nil
 }
 
-// decodeBudget validates retry_budget: absent or true for the node's
-// default budget, false for none, or an object with ratio and
-// min_per_second, each optional.
-func decodeBudget(v []byte, path string) (budgetChoice, error) {
-	b := budgetChoice{ratio: backoff.DefaultBudgetRatio, floor: backoff.DefaultBudgetMinPerSecond}
+// decodePolicy validates retry_policy and retry_budget, of which a request
+// may give one: retry_policy is a policy's name or an object with its name
+// and parameters; retry_budget is true for the budget at its defaults,
+// false for none, or an object with its parameters. Neither: the default.
+func decodePolicy(v, budget []byte, path string) (policyChoice, error) {
+	switch {
+	case v != nil && budget != nil:
+		return policyChoice{}, badField(path+"retry_policy", "given without retry_budget (both name a retry control)", v)
+	case budget != nil:
+		return decodeBudget(budget, path)
+	}
+	want := "one of " + strings.Join(policyNames(), ", ") + `, or an object with "name" and that policy's parameters`
+	var c policyChoice
+	name, ok := jsonwire.String(v)
+	var members []jsonwire.Member
+	switch {
+	case v == nil:
+		name, ok = defaultPolicy, true
+	case !ok && jsonwire.Kind(v) == "object":
+		var err error
+		if members, err = jsonwire.ParseObject(v, nil); err != nil {
+			return c, badField(path+"retry_policy", want, v)
+		}
+		for _, m := range members {
+			if m.Key == "name" {
+				name, ok = jsonwire.String(m.Value)
+			}
+		}
+	}
+	if c.policy = lookupPolicy(name); !ok || c.policy == nil {
+		return c, badField(path+"retry_policy", want, v)
+	}
+	return c.params(members, path+"retry_policy", v)
+}
+
+// params sets c's parameters from members (the retry_policy object; nil:
+// the defaults), checking each; field names the field for an error.
+func (c policyChoice) params(members []jsonwire.Member, field string, v []byte) (policyChoice, error) {
+	pol := c.policy
+	for i, p := range pol.params {
+		c.p[i] = p.def
+	}
+	for _, m := range members {
+		if m.Key == "name" {
+			continue
+		}
+		i := slices.IndexFunc(pol.params, func(p param) bool { return p.key == m.Key })
+		if i < 0 {
+			return c, badField(field, policyWant(pol), v)
+		}
+		p := pol.params[i]
+		f, ok := floatIn(m.Value, p.def, p.lo, p.hi, p.open)
+		if !ok || p.integer && f != math.Trunc(f) {
+			return c, badField(field+"."+p.key, paramWant(p), m.Value)
+		}
+		c.p[i] = f
+	}
+	if pol.control == nil {
+		return policyChoice{}, nil // none
+	}
+	return c, nil
+}
+
+// policyWant says what a policy's object may hold.
+func policyWant(pol *policy) string {
+	if len(pol.params) == 0 {
+		return fmt.Sprintf(`{"name": %q} with no parameters`, pol.name)
+	}
+	var keys []string
+	for _, p := range pol.params {
+		keys = append(keys, p.key)
+	}
+	return fmt.Sprintf(`an object with "name": %q and any of %s`, pol.name, strings.Join(keys, ", "))
+}
+
+// paramWant says what a parameter may be.
+func paramWant(p param) string {
+	kind, above := "a number", "from"
+	if p.integer {
+		kind = "an integer"
+	}
+	if p.open {
+		above = "above"
+	}
+	return fmt.Sprintf("%s %s %s to %s", kind, above, num(p.lo), num(p.hi))
+}
+
+// decodeBudget validates retry_budget: true for the budget at its
+// defaults, false for none, or an object with ratio and min_per_second,
+// each optional.
+func decodeBudget(v []byte, path string) (policyChoice, error) {
+	c := policyChoice{policy: lookupPolicy("budget")}
+	c.p[0], c.p[1] = backoff.DefaultBudgetRatio, backoff.DefaultBudgetMinPerSecond
 	const want = "true, false, or an object with ratio (0 to 10) and min_per_second (0 to 1000)"
 	switch jsonwire.Kind(v) {
-	case "nothing":
-		return b, nil
 	case "boolean":
-		b.off = v[0] == 'f'
-		return b, nil
+		if v[0] == 'f' {
+			return policyChoice{}, nil
+		}
+		return c, nil
 	case "object":
 	default:
-		return b, badField(path+"retry_budget", want, v)
+		return c, badField(path+"retry_budget", want, v)
 	}
 	members, err := jsonwire.ParseObject(v, nil)
 	if err != nil {
-		return b, badField(path+"retry_budget", want, v)
+		return c, badField(path+"retry_budget", want, v)
 	}
 	for _, m := range members {
 		var ok bool
 		switch m.Key {
 		case "ratio":
-			b.ratio, ok = floatIn(m.Value, b.ratio, 0, maxBudgetRatio, false)
+			c.p[0], ok = floatIn(m.Value, c.p[0], 0, maxBudgetRatio, false)
 		case "min_per_second":
-			b.floor, ok = floatIn(m.Value, b.floor, 0, maxBudgetFloor, false)
+			c.p[1], ok = floatIn(m.Value, c.p[1], 0, maxBudgetFloor, false)
 		}
-		if !ok || math.IsNaN(b.ratio) {
-			return b, badField(path+"retry_budget", want, v)
+		if !ok {
+			return c, badField(path+"retry_budget", want, v)
 		}
 	}
-	return b, nil
+	return c, nil
 }
 
 // A payload is the body a relay delivers, kept as it came (a copy: the

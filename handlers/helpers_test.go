@@ -36,18 +36,20 @@ func newNode(in io.Reader, out, logs io.Writer, seeds *rand.Rand) *node.Node {
 // network between them a function call: a line a node writes to another
 // node goes to that node's input, one to a service is answered by it, and
 // one to anyone else (a client, a node that never answers) is kept for
-// take. Each message between members is lost with probability loss.
+// take. Each message to a member or a service is lost with probability
+// loss, and each reply of a service with probability replyLoss.
 type net struct {
 	t testing.TB
 
-	mu       sync.Mutex
-	members  map[string]*member
-	services map[string]service
-	loss     float64
-	rng      *rand.Rand // loss draws, under mu
-	sent     map[string]int
-	kept     []msg
-	read     int // kept messages already returned by take
+	mu        sync.Mutex
+	members   map[string]*member
+	services  map[string]service
+	loss      float64
+	replyLoss float64
+	rng       *rand.Rand // loss draws, under mu
+	sent      map[string]int
+	kept      []msg
+	read      int // kept messages already returned by take
 }
 
 // A service answers a message addressed to it: the reply body, or nil for
@@ -211,7 +213,7 @@ func (nt *net) deliver(out msg) {
 		nt.t.Fatal(err)
 	}
 	nt.mu.Lock()
-	from, lost := nt.members[out.Src], nt.loss > 0 && nt.rng.Float64() < nt.loss
+	from, lost := nt.members[out.Src], nt.replyLoss > 0 && nt.rng.Float64() < nt.replyLoss
 	nt.mu.Unlock()
 	if from != nil && !lost {
 		io.WriteString(from.in, string(b)+"\n")

@@ -40,7 +40,7 @@ func (h *handlers) backoffRelay(req *node.Request) (*node.Body, error) {
 		retries:    rr.retries,
 		timeout:    backoff.Duration(rr.timeout),
 		maxElapsed: rr.maxElapsed,
-		choice:     rr.budget,
+		choice:     rr.policy,
 	}
 	r.cursor = r.schedule()
 	r.done = h.node.Track(r.abort)
@@ -70,7 +70,7 @@ type relay struct {
 	retries    int // max_retries
 	timeout    time.Duration
 	maxElapsed float64 // seconds; 0: no limit
-	choice     budgetChoice
+	choice     policyChoice
 	ctl        *held // the control its attempts ask; nil: none
 	done       func()
 
@@ -108,10 +108,31 @@ func (r *relay) start() {
 		return
 	}
 	r.ctl = r.h.budgets.acquire(now, r.target, r.choice)
-	if r.ctl != nil {
-		r.ticket, r.granted = r.ctl.ctl.Allow(now, 1, 0), true
+	if r.ctl == nil {
+		r.send(now)
+		return
+	}
+	r.ticket = r.ctl.ctl.Allow(now, 1, 0)
+	if !r.ticket.OK { // a breaker, open: fail fast, sending nothing
+		r.h.node.Logf("%s: attempt 1 refused by %s; giving up", r, r.ctl.name(r.target))
+		r.giveUp(maelstrom.Timeout, fmt.Sprintf("RPC failed after 0 attempts: %s", r.ctl.refusal(r.target, 0)))
+		return
+	}
+	r.granted = true
+	if r.ticket.Wait > 0 { // a rate limiter: the first attempt waits its turn
+		r.timer = time.AfterFunc(r.ticket.Wait, r.sendLate)
+		return
 	}
 	r.send(now)
+}
+
+// sendLate sends the first attempt once a control's wait is over.
+func (r *relay) sendLate() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.finished {
+		r.send(time.Now())
+	}
 }
 
 func (r *relay) elapsedText() string {
@@ -124,7 +145,7 @@ func (r *relay) send(now time.Time) {
 	if !r.deadline.IsZero() {
 		wait = min(wait, r.deadline.Sub(now))
 		if wait <= 0 {
-			r.handBack(backoff.Timeout)
+			r.handBack(0)
 			r.giveUp(maelstrom.Timeout, r.elapsedText())
 			return
 		}
@@ -146,9 +167,13 @@ func (r *relay) send(now time.Time) {
 }
 
 // handBack returns the open ticket to the control with how its attempt
-// ended. r.mu is held.
+// ended, or, if the attempt was never sent (the relay ended first), with
+// the zero Outcome, so that the control returns what it took. r.mu is held.
 func (r *relay) handBack(o backoff.Outcome) {
 	if r.granted {
+		if !r.waiting {
+			o = 0
+		}
 		r.granted = false
 		r.ctl.ctl.Done(time.Now(), r.ticket, o)
 	}
@@ -190,8 +215,8 @@ func (r *relay) onReply(rep *node.Request) {
 // fail ends the current attempt and sleeps before the next, or waits for
 // late replies if the control refuses the retry, or gives up. r.mu is held.
 func (r *relay) fail(o backoff.Outcome, why string) {
-	r.waiting = false
 	r.handBack(o)
+	r.waiting = false
 	if r.attempts > r.retries {
 		r.h.node.Logf("%s: attempt %d %s; giving up", r, r.attempts, why)
 		r.giveUp(maelstrom.Timeout, fmt.Sprintf("RPC failed after %d attempts", r.attempts))

@@ -8,8 +8,8 @@ import (
 	"time"
 )
 
-// TestRelayBudget: 1000 relays to a silent node. With the default budget
-// (20 % of first attempts plus 10 a second over 10 s) the node makes 1000
+// TestRelayBudget: 1000 relays to a silent node. With the budget
+// (retry_policy "budget": 20 % of first attempts plus 10 a second over 10 s) the node makes 1000
 // first attempts and at most 300 retries, where without it it would make
 // 1000·(1 + max_retries); each relay whose retry is refused gives up with
 // code 0 saying so, once its schedule would have ended. retry_budget false
@@ -19,7 +19,7 @@ func TestRelayBudget(t *testing.T) {
 		s := newSession(t)
 		const relays = 1000
 		for i := range relays {
-			s.send("c1", fmt.Sprintf(`{"type":"backoff_relay","msg_id":%d,"target":"n2","payload":{"type":"read"},"max_retries":3,"attempt_timeout":0.5,"seed":%d}`, 10+i, i))
+			s.send("c1", fmt.Sprintf(`{"type":"backoff_relay","msg_id":%d,"target":"n2","payload":{"type":"read"},"max_retries":3,"attempt_timeout":0.5,"retry_policy":"budget","seed":%d}`, 10+i, i))
 		}
 		s.wait(time.Minute)
 		sent, replies := split(s.take())
@@ -69,19 +69,56 @@ func TestRelayBudget(t *testing.T) {
 	})
 }
 
-// TestRelayBudgetField: retry_budget takes true, false or an object with
-// ratio and min_per_second in range; anything else is error 12 naming it.
-func TestRelayBudgetField(t *testing.T) {
+// TestRelayPolicyField: retry_policy takes a policy's name or an object
+// with its name and parameters in range; retry_budget takes true, false or
+// an object with ratio and min_per_second in range; a request may give one
+// of them. Anything else is error 12 naming the field.
+func TestRelayPolicyField(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s := newSession(t)
-		for i, v := range []string{`"yes"`, `1`, `[]`, `{"ratio":-1}`, `{"ratio":11}`, `{"min_per_second":1001}`, `{"ratio":"x"}`} {
-			s.send("c1", fmt.Sprintf(`{"type":"backoff_relay","msg_id":%d,"target":"n2","payload":{"type":"read"},"retry_budget":%s}`, i+10, v))
-			_, replies := split(s.take())
-			if len(replies) != 1 || replies[0].int("code") != 12 || !strings.Contains(replies[0].str("text"), "retry_budget must be") {
-				t.Errorf("retry_budget %s: %v, want error 12 naming retry_budget", v, replies)
+		bad := []struct{ fields, field string }{
+			{`"retry_budget":"yes"`, "retry_budget must be"},
+			{`"retry_budget":1`, "retry_budget must be"},
+			{`"retry_budget":[]`, "retry_budget must be"},
+			{`"retry_budget":{"ratio":-1}`, "retry_budget must be"},
+			{`"retry_budget":{"ratio":11}`, "retry_budget must be"},
+			{`"retry_budget":{"min_per_second":1001}`, "retry_budget must be"},
+			{`"retry_budget":{"ratio":"x"}`, "retry_budget must be"},
+			{`"retry_policy":"finagle"`, "retry_policy must be one of fleet, budget, grpc, aws, adaptive, bucket, breaker, none"},
+			{`"retry_policy":1`, "retry_policy must be"},
+			{`"retry_policy":true`, "retry_policy must be"},
+			{`"retry_policy":{"credit":4}`, "retry_policy must be"},
+			{`"retry_policy":{"name":"fleet","credit":0}`, "retry_policy.credit must be a number from 1 to 1000"},
+			{`"retry_policy":{"name":"fleet","ratio":0}`, "retry_policy.ratio must be a number above 0 to 10"},
+			{`"retry_policy":{"name":"fleet","gate":1e999}`, "retry_policy.gate must be"},
+			{`"retry_policy":{"name":"fleet","size":5}`, `retry_policy must be an object with "name": "fleet" and any of ratio, credit, gate`},
+			{`"retry_policy":{"name":"grpc","max_tokens":0.5}`, "retry_policy.max_tokens must be"},
+			{`"retry_policy":{"name":"breaker","min_calls":2.5}`, "retry_policy.min_calls must be an integer"},
+			{`"retry_policy":{"name":"adaptive","beta":1}`, `retry_policy must be {"name": "adaptive"} with no parameters`},
+			{`"retry_policy":"budget","retry_budget":true`, "retry_policy must be given without retry_budget"},
+			{`"payload":{"type":"backoff_relay","target":"n3","payload":{"type":"read"},"retry_policy":"x"}`, "payload.retry_policy must be"},
+		}
+		for i, c := range bad {
+			s.send("c1", relayReq(i+10, c.fields))
+			sent, replies := split(s.take())
+			if len(sent) != 0 || len(replies) != 1 || replies[0].int("code") != 12 || !strings.HasPrefix(replies[0].str("text"), c.field) {
+				t.Errorf("%s: %v, want error 12 starting %q", c.fields, replies, c.field)
 			}
 		}
-		s.close()
+		good := []string{
+			`"retry_budget":true`, `"retry_budget":false`, `"retry_budget":{"ratio":0,"min_per_second":0}`, `"retry_budget":null`,
+			`"retry_policy":null`, `"retry_policy":"none"`, `"retry_policy":{"name":"none"}`,
+			`"retry_policy":{"name":"fleet","ratio":0.5,"credit":1,"gate":2}`, `"retry_policy":{"name":"budget","ratio":0,"min_per_second":1000}`,
+			`"retry_policy":{"name":"grpc","max_tokens":1000,"token_ratio":1}`, `"retry_policy":{"name":"aws","capacity":1,"retry_cost":1,"timeout_cost":1e6}`,
+			`"retry_policy":"adaptive"`, `"retry_policy":{"name":"bucket","deposit":10,"size":1}`, `"retry_policy":{"name":"breaker","failure_ratio":1,"min_calls":1}`,
+		}
+		for i, fields := range good {
+			s.send("c1", relayReq(i+100, fields+`,"attempt_timeout":60`))
+			if sent, replies := split(s.take()); len(sent) != 1 || len(replies) != 0 {
+				t.Errorf("%s: sent %d, replied %v; want one send", fields, len(sent), replies)
+			}
+		}
+		s.stop()
 	})
 }
 
@@ -210,7 +247,8 @@ func TestRelayRetriesAtOneLayer(t *testing.T) {
 }
 
 // TestRelayZeroAttemptsCreditNothing: a relay that sends nothing (its
-// max_elapsed already past when it starts) adds nothing to the budget. 1000
+// max_elapsed already past when it starts) adds nothing to the budget
+// (retry_policy "budget", whose first attempts buy retries). 1000
 // of them, then a relay to the same dead target: the budget allows it the
 // floor (100 retries in 10 s) and 0.2 of its own first attempt, 101 sends in
 // all, where the 1000 once bought it 301.
@@ -218,14 +256,14 @@ func TestRelayZeroAttemptsCreditNothing(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s := newSession(t)
 		for i := range 1000 {
-			s.line(req(relayReq(10+i, `"max_elapsed":1e-10`)))
+			s.line(req(relayReq(10+i, `"max_elapsed":1e-10,"retry_policy":"budget"`)))
 		}
 		synctest.Wait()
 		sent, replies := split(s.take())
 		if len(sent) != 0 || len(replies) != 1000 || !strings.HasPrefix(replies[0].str("text"), "RPC failed after 0 attempts: max_elapsed 1e-10 s reached") {
 			t.Fatalf("%d sends and %d replies (first %v), want 1000 give-ups after 0 attempts", len(sent), len(replies), replies[0].line)
 		}
-		s.send("c1", relayReq(2000, `"max_retries":300,"base_delay":0.001,"max_delay":0.001,"attempt_timeout":0.01,"seed":1`))
+		s.send("c1", relayReq(2000, `"max_retries":300,"base_delay":0.001,"max_delay":0.001,"attempt_timeout":0.01,"retry_policy":"budget","seed":1`))
 		s.wait(time.Minute)
 		if sent, _ := split(s.take()); len(sent) > 101 {
 			t.Errorf("%d sends, want at most 101 (the floor of 100 and 0.2 of one first attempt)", len(sent))
@@ -244,7 +282,7 @@ func TestRelayBudgetSurvivesOtherTargets(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s := newSession(t)
 		for i := range 150 {
-			s.line(req(relayReq(10+i, fmt.Sprintf(`"max_retries":1,"base_delay":0.01,"attempt_timeout":0.1,"seed":%d`, i))))
+			s.line(req(relayReq(10+i, fmt.Sprintf(`"max_retries":1,"base_delay":0.01,"attempt_timeout":0.1,"retry_budget":true,"seed":%d`, i))))
 		}
 		s.wait(time.Second)
 		if sent, _ := to("n2", s.take()); len(sent) > 150+130 {
@@ -255,7 +293,7 @@ func TestRelayBudgetSurvivesOtherTargets(t *testing.T) {
 		}
 		synctest.Wait()
 		s.take()
-		s.send("c1", relayReq(9000, `"max_retries":3,"base_delay":0.01,"attempt_timeout":0.1,"seed":1`))
+		s.send("c1", relayReq(9000, `"max_retries":3,"base_delay":0.01,"attempt_timeout":0.1,"retry_budget":true,"seed":1`))
 		s.wait(time.Second)
 		toN2, others := to("n2", s.take())
 		if len(toN2) != 1 || len(others) != 1 || !strings.Contains(others[0].str("text"), "retry budget for n2 refused retry 1") {
