@@ -2,7 +2,6 @@ package handlers_test
 
 import (
 	"fmt"
-	"math/rand/v2"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -27,7 +26,7 @@ func runFleet(t *testing.T, nodes int, rate float64, dur time.Duration, answer b
 	var r fleetRun
 	synctest.Test(t, func(t *testing.T) {
 		nt := newNet(t)
-		nt.loss, nt.replyLoss, nt.rng = loss, replyLoss, rand.New(rand.NewPCG(seed, 8))
+		nt.loss, nt.replyLoss, nt.seed = loss, replyLoss, seed
 		if answer {
 			nt.serve("target", func(msg) map[string]any { return map[string]any{"type": "read_ok"} })
 		}

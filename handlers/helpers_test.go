@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"math/rand/v2"
 	"runtime"
@@ -46,7 +47,7 @@ type net struct {
 	services  map[string]service
 	loss      float64
 	replyLoss float64
-	rng       *rand.Rand // loss draws, under mu
+	seed      uint64 // of the loss draws
 	sent      map[string]int
 	kept      []msg
 	read      int // kept messages already returned by take
@@ -90,7 +91,7 @@ func (l *lockedBuffer) String() string {
 // newNet returns an empty net; call it inside synctest.Test.
 func newNet(t testing.TB) *net {
 	return &net{t: t, members: map[string]*member{}, services: map[string]service{},
-		sent: map[string]int{}, rng: rand.New(rand.NewPCG(7, 8))}
+		sent: map[string]int{}}
 }
 
 // newSession is the common case: node n1 of the cluster n1, n2, n3, started
@@ -182,7 +183,7 @@ func (m *member) Write(p []byte) (int, error) {
 		nt.sent[out.Dest]++
 		if nt.members[out.Dest] == nil && nt.services[out.Dest] == nil {
 			nt.kept = append(nt.kept, out)
-		} else if nt.loss == 0 || nt.rng.Float64() >= nt.loss {
+		} else if !nt.lost(nt.loss, "to", out) {
 			route = append(route, out)
 		}
 	}
@@ -213,11 +214,29 @@ func (nt *net) deliver(out msg) {
 		nt.t.Fatal(err)
 	}
 	nt.mu.Lock()
-	from, lost := nt.members[out.Src], nt.replyLoss > 0 && nt.rng.Float64() < nt.replyLoss
+	from, lost := nt.members[out.Src], nt.lost(nt.replyLoss, "reply", out)
 	nt.mu.Unlock()
 	if from != nil && !lost {
 		io.WriteString(from.in, string(b)+"\n")
 	}
+}
+
+// lost draws whether message out (or, way "reply", the reply to it) is lost
+// with probability p. The draw is a hash of the seed, the way and the
+// message's sender, receiver and msg_id, not the next number of a stream:
+// it does not depend on the order in which goroutines happen to send, so
+// a run is the same every time.
+func (nt *net) lost(p float64, way string, out msg) bool {
+	if p == 0 {
+		return false
+	}
+	h := fnv.New64a()
+	fmt.Fprintf(h, "%d %s %s %s %d", nt.seed, way, out.Src, out.Dest, out.int("msg_id"))
+	x := h.Sum64() // FNV's high bits mix poorly: finish with splitmix64's
+	x = (x ^ x>>30) * 0xbf58476d1ce4e5b9
+	x = (x ^ x>>27) * 0x94d049bb133111eb
+	x ^= x >> 31
+	return float64(x>>11)/(1<<53) < p
 }
 
 // init initialises the node as id of the cluster ids.
