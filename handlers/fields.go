@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/backoff-node/backoff-node/backoff"
 	"github.com/backoff-node/backoff-node/internal/contract"
@@ -242,7 +243,6 @@ func decodePolicy(v, budget []byte, path string) (policyChoice, error) {
 	case budget != nil:
 		return decodeBudget(budget, path)
 	}
-	want := "one of " + strings.Join(policyNames(), ", ") + `, or an object with "name" and that policy's parameters`
 	var c policyChoice
 	name, ok := jsonwire.String(v)
 	var members []jsonwire.Member
@@ -252,7 +252,7 @@ func decodePolicy(v, budget []byte, path string) (policyChoice, error) {
 	case !ok && jsonwire.Kind(v) == "object":
 		var err error
 		if members, err = jsonwire.ParseObject(v, nil); err != nil {
-			return c, badField(path+"retry_policy", want, v)
+			return c, badPolicy(path, v)
 		}
 		for _, m := range members {
 			if m.Key == "name" {
@@ -261,9 +261,14 @@ func decodePolicy(v, budget []byte, path string) (policyChoice, error) {
 		}
 	}
 	if c.policy = lookupPolicy(name); !ok || c.policy == nil {
-		return c, badField(path+"retry_policy", want, v)
+		return c, badPolicy(path, v)
 	}
 	return c.params(members, path+"retry_policy", v)
+}
+
+// badPolicy is the error 12 for a retry_policy that names no policy.
+func badPolicy(path string, v []byte) error {
+	return badField(path+"retry_policy", "one of "+strings.Join(policyNames(), ", ")+`, or an object with "name" and that policy's parameters`, v)
 }
 
 // params sets c's parameters from members (the retry_policy object; nil:
@@ -407,6 +412,10 @@ func decodePayload(v []byte, path string) (payload, error) {
 	return p, nil
 }
 
+// memberLists recycle the lists of members that body parses a payload into,
+// one an attempt, on whichever goroutine sends it.
+var memberLists = sync.Pool{New: func() any { return new([]jsonwire.Member) }}
+
 // body builds the payload's body for an attempt that waits wait seconds.
 // A nested relay gets max_elapsed at most wait, so that it answers before
 // this attempt stops waiting, and max_retries 0, so that a chain of relays
@@ -414,8 +423,10 @@ func decodePayload(v []byte, path string) (payload, error) {
 // send at every hop, and the final target gets at most 1 + max_retries
 // sends (the outermost relay's), whatever the inner relays asked.
 func (p *payload) body(wait float64) *node.Body {
-	var small [8]jsonwire.Member
-	members, _ := jsonwire.ParseObject(p.raw, small[:0]) // valid: checked by decodePayload
+	scratch := memberLists.Get().(*[]jsonwire.Member)
+	defer memberLists.Put(scratch)
+	members, _ := jsonwire.ParseObject(p.raw, (*scratch)[:0]) // valid: checked by decodePayload
+	defer func() { clear(members); *scratch = members[:0] }()
 	var b *node.Body
 	for _, m := range members {
 		if m.Key == "type" {

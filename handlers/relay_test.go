@@ -441,6 +441,7 @@ func TestRelayDoesNotPinItsLine(t *testing.T) {
 func BenchmarkPendingRelay(b *testing.B) {
 	const relays = 100_000
 	var per float64
+	b.ReportAllocs()
 	for b.Loop() {
 		s := newNet(b).start("n1")
 		s.quiet = true
