@@ -322,6 +322,32 @@ func meanOver(cfg simConfig, mk func() backoff.Control, n int) (sends, succ, wor
 	return sends, succ, worstSends, worstSucc
 }
 
+// fundedRetries drives c with 1000 attempts of random numbers (1 to 4),
+// each failing with probability p, and reports the first time the retries
+// let go exceed ratio·successes + credit.
+func fundedRetries(c backoff.Control, r *rand.Rand, p, ratio, credit float64) error {
+	retries, successes := 0, 0
+	for range 1000 {
+		attempt := 1 + r.IntN(4)
+		tk := c.Allow(t0, attempt, failure)
+		if !tk.OK {
+			continue
+		}
+		o := failure
+		if r.Float64() >= p {
+			o, successes = success, successes+1
+		}
+		if attempt > 1 {
+			retries++
+		}
+		c.Done(t0, tk, o)
+		if float64(retries) > ratio*float64(successes)+credit+1e-9 {
+			return fmt.Errorf("%d retries for %d successes", retries, successes)
+		}
+	}
+	return nil
+}
+
 // TestControlsFleetTargets measures every control on the two targets, both
 // when a retry is asked at the failure and when it is due, and checks what
 // each control's doc says of them: only RetryCredit meets both.

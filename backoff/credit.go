@@ -39,9 +39,9 @@ import (
 // each client in all, and nothing refills with time (unlike a [Budget]'s
 // floor): a client sending n calls to it sends at most 1 + Credit/n
 // attempts a call, 1.2 for 20 calls at the defaults, however many clients
-// there are. When calls are sequential (each retry asked after the failure
-// before it was reported) the gate alone would also stop them after
-// Gate/2 − 1 retries.
+// there are. When each retry is asked after the failure before it was
+// reported, the gate also stops them after ⌈Gate/2⌉ − 1 retries (9 at the
+// defaults, so the credit decides).
 //
 // A call succeeds at most once, so n calls send at most n·(1+Ratio) +
 // Credit attempts: 2 a call at the defaults, against 1 + max retries
