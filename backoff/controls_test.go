@@ -521,6 +521,29 @@ func TestControlsConcurrent(t *testing.T) {
 	}
 }
 
+// TestControlsAllocs: Allow and Done allocate nothing, once a control is in
+// use (a Breaker allocates its window at first use).
+func TestControlsAllocs(t *testing.T) {
+	for _, c := range controls() {
+		ctl := c.make()
+		i := 0
+		round := func() {
+			i++
+			now := at(float64(i) / 1000)
+			if tk := ctl.Allow(now, 1, 0); tk.OK {
+				ctl.Done(now, tk, failure)
+			}
+			if tk := ctl.Allow(now, 2, failure); tk.OK {
+				ctl.Done(now, tk, success)
+			}
+		}
+		round()
+		if n := testing.AllocsPerRun(1000, round); n != 0 {
+			t.Errorf("%s: %v allocations a round, want 0", c.name, n)
+		}
+	}
+}
+
 // BenchmarkControls: one first attempt and one retry, each with its Done.
 func BenchmarkControls(b *testing.B) {
 	for _, c := range controls() {
