@@ -93,7 +93,7 @@ type RetryCredit struct {
 	mu      sync.Mutex
 	ready   bool
 	invalid error
-	clock   clock
+	clock   ctlClock
 	ratio   float64
 	credit  float64
 	fade    float64 // seconds
@@ -107,10 +107,10 @@ func (r *RetryCredit) init() {
 		return
 	}
 	r.ready = true
-	r.ratio = field(&r.invalid, "RetryCredit.Ratio", r.Ratio, 1)
-	r.credit = field(&r.invalid, "RetryCredit.Credit", r.Credit, 5)
-	r.fade = field(&r.invalid, "RetryCredit.Fade", r.Fade.Seconds(), 10)
-	r.gate = field(&r.invalid, "RetryCredit.Gate", r.Gate, 20)
+	r.ratio = ctlField(&r.invalid, "RetryCredit.Ratio", r.Ratio, 1)
+	r.credit = ctlField(&r.invalid, "RetryCredit.Credit", r.Credit, 5)
+	r.fade = ctlField(&r.invalid, "RetryCredit.Fade", r.Fade.Seconds(), 10)
+	r.gate = ctlField(&r.invalid, "RetryCredit.Gate", r.Gate, 20)
 	r.g = r.gate
 }
 
@@ -140,7 +140,7 @@ func (r *RetryCredit) Allow(now time.Time, attempt int, _ Outcome) Ticket {
 	defer r.mu.Unlock()
 	r.now(now)
 	if r.invalid != nil || r.c < 1 || 2*r.g <= r.gate {
-		return refused(attempt)
+		return refusal(attempt)
 	}
 	r.c--
 	return Ticket{OK: true, Attempt: attempt, Cost: 1}
@@ -154,7 +154,7 @@ func (r *RetryCredit) Done(now time.Time, t Ticket, o Outcome) {
 	defer r.mu.Unlock()
 	r.now(now)
 	switch {
-	case !sent(o):
+	case !wasSent(o):
 		r.c = min(r.credit, r.c+t.Cost)
 	case o == Success:
 		r.c = min(r.credit, r.c+r.ratio)
