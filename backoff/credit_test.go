@@ -2,8 +2,10 @@ package backoff_test
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
+	"time"
 
 	"github.com/backoff-node/backoff-node/backoff"
 )
@@ -24,13 +26,17 @@ func TestRetryCredit(t *testing.T) {
 			{Attempt: 3, Last: timeout, OK: false},
 			{Attempt: -5, OK: true, Done: success, After: "1.0000 16"}, // attempt -5 counts as a first
 		}},
-		{"defaults: credit fades by e every 10 s", &backoff.RetryCredit{}, []step{
+		{"defaults: credit fades by e every 30 s", &backoff.RetryCredit{}, []step{
 			{At: 0, Attempt: 1, OK: true, Done: success, Repeat: 5, After: "5.0000 20"},
-			{At: 10, Attempt: 2, Last: failure, OK: true, Cost: 1, Done: failure, After: "0.8394 19"}, // 5/e − 1
-			{At: 10, Attempt: 2, Last: failure, OK: false},
-			{At: 20, Attempt: 2, Last: failure, OK: false, After: "0.3088 19"},
-			{At: 5, Attempt: 1, OK: true, Done: success, After: "1.3088 20"}, // 5 s counts as 20 s
-			{At: 20, Attempt: 2, Last: failure, OK: true, Cost: 1, Done: unsent, After: "1.3088 20"},
+			{At: 30, Attempt: 2, Last: failure, OK: true, Cost: 1, Done: failure, After: "0.8394 19"}, // 5/e − 1
+			{At: 30, Attempt: 2, Last: failure, OK: false},
+			{At: 60, Attempt: 2, Last: failure, OK: false, After: "0.3088 19"},
+			{At: 5, Attempt: 1, OK: true, Done: success, After: "1.3088 20"}, // 5 s counts as 60 s
+			{At: 60, Attempt: 2, Last: failure, OK: true, Cost: 1, Done: unsent, After: "1.3088 20"},
+		}},
+		{"Fade 1 s", &backoff.RetryCredit{Fade: time.Second}, []step{
+			{At: 0, Attempt: 1, OK: true, Done: success, Repeat: 5, After: "5.0000 20"},
+			{At: 1, Attempt: 2, Last: failure, OK: true, Cost: 1, Done: failure, After: "0.8394 19"},
 		}},
 		{"defaults: the gate stops retries when failures outrun successes", &backoff.RetryCredit{}, []step{
 			{Attempt: 1, OK: true, Done: success, Repeat: 5, After: "5.0000 20"},
@@ -116,23 +122,57 @@ func TestRetryCreditDead(t *testing.T) {
 // retry's question: 20 quiet clients send at most 1.3 attempts a call to a
 // dead service, whether it never answered them or answered for 10 s first;
 // one client through 30 % independent errors (failure replies or timeouts)
-// keeps at least 95 % of its calls.
+// keeps at least 95 % of its calls, and 90 % when it calls once every 5 s.
 func TestRetryCreditTargets(t *testing.T) {
 	mk := func() backoff.Control { return &backoff.RetryCredit{} }
 	for _, atFailure := range []bool{false, true} {
 		dead, lossy := deadFleet, lossyOne
 		dead.AtFailure, lossy.AtFailure = atFailure, atFailure
+		slow := lossy
+		slow.Rate, slow.Horizon = 0.2, 5000
 		sends, _, worstSends, _ := meanOver(dead, mk, 50)
 		warm, worstWarm := warmDead(dead, mk, 50)
 		_, succ, _, worstSucc := meanOver(lossy, mk, 50)
 		_, succT, _, worstSuccT := meanOver(withTimeouts(lossy), mk, 50)
-		t.Logf("ask at failure %v: dead fleet %.3f sends a call (worst %.3f), after 10 s of answers %.3f (worst %.3f); 30 %% errors %.4f success (worst %.4f), as timeouts %.4f (worst %.4f)",
-			atFailure, sends, worstSends, warm, worstWarm, succ, worstSucc, succT, worstSuccT)
+		_, succS, _, worstSuccS := meanOver(slow, mk, 20)
+		t.Logf("ask at failure %v: dead fleet %.3f sends a call (worst %.3f), after 10 s of answers %.3f (worst %.3f); 30 %% errors %.4f success (worst %.4f), as timeouts %.4f (worst %.4f), a call every 5 s %.4f (worst %.4f)",
+			atFailure, sends, worstSends, warm, worstWarm, succ, worstSucc, succT, worstSuccT, succS, worstSuccS)
 		if max(worstSends, worstWarm) > 1.3 {
 			t.Errorf("ask at failure %v: %.3f/%.3f sends a call from a fleet to a dead service, want at most 1.3", atFailure, worstSends, worstWarm)
 		}
 		if min(worstSucc, worstSuccT) < 0.95 {
 			t.Errorf("ask at failure %v: %.4f/%.4f of calls succeed through 30 %% errors, want at least 0.95", atFailure, worstSucc, worstSuccT)
+		}
+		if worstSuccS < 0.9 {
+			t.Errorf("ask at failure %v: %.4f of a slow client's calls succeed through 30 %% errors, want at least 0.9", atFailure, worstSuccS)
+		}
+	}
+}
+
+// TestRetryCreditStorm: the storm comes after 100 s in which 1000 quiet
+// clients (a call every 20 s each) built up credit. They must still recover
+// within 15 s of its end: their old credit has faded. Without fading they
+// take longer, which is what Fade is for.
+func TestRetryCreditStorm(t *testing.T) {
+	for _, fade := range []time.Duration{0, math.MaxInt64} {
+		worst := 0.0
+		for seed := range uint64(3) {
+			cfg := storm(1000)
+			cfg.Horizon = 150
+			cfg.Service = &queued{Capacity: 100, Timeout: 1, Queue: 300, DownFrom: 100, DownTo: 120}
+			mk := func() backoff.Control { return &backoff.RetryCredit{Fade: fade} }
+			rec := simulate(cfg, mk, rand.New(rand.NewPCG(seed+1, 0x57))).recovered(120, 3, 0.9)
+			if rec < 0 {
+				rec = math.Inf(1)
+			}
+			worst = max(worst, rec-120)
+		}
+		t.Logf("Fade %v: recovered %.1f s after the storm (worst of 3 seeds)", fade, worst)
+		if fade == 0 && worst > 15 {
+			t.Errorf("recovered %.1f s after the storm, want within 15 s", worst)
+		}
+		if fade != 0 && worst <= 15 {
+			t.Errorf("without fading: recovered %.1f s after the storm: the test no longer shows why credit fades", worst)
 		}
 	}
 }
