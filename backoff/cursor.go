@@ -89,7 +89,7 @@ func (c Capped) validate() error {
 	if c.S == nil {
 		return errors.New("Capped.S is nil")
 	}
-	return errors.Join(nonNegative("Capped.Max", c.Max), validate(c.S))
+	return errors.Join(nonNegative("Capped.Max", c.Max), checkStrategy(c.S))
 }
 
 // Duration converts seconds to a time.Duration, saturating: NaN and
