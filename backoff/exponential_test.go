@@ -65,12 +65,19 @@ func TestExponentialFillRange(t *testing.T) {
 			want := schedule(s, 1200, seed)
 			from := int(seed % 50)
 			got := make([]float64, len(want)-from)
-			if !s.(rangeFiller).fillRange(got, from, draw.Key(seed)) {
+			if !s.(rangeFiller).fillRange(got, from, draw.Key(seed), math.Inf(1)) {
 				t.Fatalf("%+v: fillRange declined", s)
 			}
 			for i, d := range got {
 				if math.Float64bits(d) != math.Float64bits(want[from+i]) {
 					t.Fatalf("%+v seed %d: fillRange[%d] = %v, Delay = %v", s, seed, from+i, d, want[from+i])
+				}
+			}
+			// Retry's own cap, passed as max, is applied as Capped would.
+			s.(rangeFiller).fillRange(got, from, draw.Key(seed), 2.5)
+			for i, d := range got {
+				if w := math.Min(2.5, want[from+i]); math.Float64bits(d) != math.Float64bits(w) {
+					t.Fatalf("%+v seed %d, max 2.5: fillRange[%d] = %v, want %v", s, seed, from+i, d, w)
 				}
 			}
 		}

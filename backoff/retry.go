@@ -1,6 +1,7 @@
 package backoff
 
 import (
+	"cmp"
 	"context"
 	cryptorand "crypto/rand"
 	"encoding/binary"
@@ -183,7 +184,7 @@ func Retry[T any](ctx context.Context, op func(context.Context) (T, error), opts
 	if !c.keySet {
 		c.key = osKey()
 	}
-	r := retrier[T]{config: &c, op: op, cursor: NewCursor(Capped{S: c.strategy, Max: c.maxDelay.Seconds()}, c.key), start: time.Now()}
+	r := retrier[T]{config: &c, op: op, cursor: Cursor{s: c.strategy, key: c.key, max: c.maxDelay.Seconds()}, start: time.Now()}
 	defer r.sleeper.stop()
 	return r.run(ctx)
 }
@@ -197,10 +198,6 @@ type retrier[T any] struct {
 	sleeper sleeper
 	last    error   // the last attempt's error
 	outcome Outcome // how the last attempt ended
-	// Targets of errors.As, kept here: a target escapes, and a local one
-	// would cost an allocation per attempt.
-	perm *permanentError
-	ra   *retryAfterError
 }
 
 // run makes the attempts.
@@ -221,14 +218,15 @@ func (r *retrier[T]) run(ctx context.Context) (T, error) {
 		if err == nil {
 			return v, nil
 		}
-		if errors.As(err, &r.perm) {
-			r.last = r.perm.err
+		perm, ra := marks(err)
+		if perm != nil {
+			r.last = perm.err
 			return zero, r.stop(ctx, ReasonPermanent, attempt)
 		}
 		delay := Duration(r.cursor.Next())
-		if errors.As(err, &r.ra) {
-			delay = max(delay, r.ra.after)
-			err = r.ra.err
+		if ra != nil {
+			delay = max(delay, ra.after)
+			err = ra.err
 		}
 		r.last = err
 		if r.maxRetries >= 0 && attempt > r.maxRetries {
@@ -291,15 +289,49 @@ func (r *retrier[T]) attempt(ctx context.Context) (T, error) {
 			err = &attemptTimeoutError{err}
 		}
 		r.outcome = Timeout
-	case errors.Is(err, ErrAttemptTimeout):
-		r.outcome = Timeout
 	default:
-		r.outcome = Failure
-		if errors.As(err, &r.ra) {
-			r.outcome = Throttled
-		}
+		r.outcome = classify(err)
 	}
 	return v, err
+}
+
+// marks finds the Permanent and RetryAfter marks in err's chain. It walks
+// the chain by type, not with errors.As, whose reflection would be most of
+// the cost of a failed attempt.
+func marks(err error) (perm *permanentError, ra *retryAfterError) {
+	for err != nil {
+		switch e := err.(type) {
+		case *permanentError:
+			return e, ra
+		case *retryAfterError:
+			if ra == nil {
+				ra = e
+			}
+		case *attemptTimeoutError:
+			err = e.err
+			continue
+		case interface{ Unwrap() []error }:
+			for _, err := range e.Unwrap() {
+				if p, r := marks(err); p != nil || r != nil {
+					return p, cmp.Or(ra, r)
+				}
+			}
+			return nil, ra
+		}
+		err = errors.Unwrap(err)
+	}
+	return nil, ra
+}
+
+// classify returns the Outcome of an attempt that failed with err.
+func classify(err error) Outcome {
+	if errors.Is(err, ErrAttemptTimeout) {
+		return Timeout
+	}
+	if _, ra := marks(err); ra != nil {
+		return Throttled
+	}
+	return Failure
 }
 
 // pastMaxElapsed reports whether waiting wait from elapsed would start the
