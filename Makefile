@@ -5,7 +5,7 @@ BENCHSTAT := $(GO) run golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c
 STATICCHECK := $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 BENCH_COUNT ?= 6
 
-.PHONY: build demo test vet fuzz bench clean
+.PHONY: build demo test golden vet fuzz bench clean
 
 include lab.mk soak.mk
 
@@ -33,6 +33,13 @@ test:
 	cd backoff && $(STATICCHECK) ./...
 	$(GO) test -race -count=1 ./...
 	cd backoff && $(GO) test -race -count=1 ./...
+
+# Rewrite every golden file (transcripts, schedules, the lab's docs tables,
+# the reference sessions) with what the code now writes; review the diff.
+# Every test binary reads UPDATE_GOLDEN (internal/golden), so one run from
+# the root reaches them all.
+golden:
+	UPDATE_GOLDEN=1 $(GO) test -count=1 ./...
 
 # Fuzz the node's line handling for a while (FUZZTIME=5m for longer).
 FUZZTIME ?= 60s
