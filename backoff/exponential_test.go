@@ -44,7 +44,7 @@ func TestExponentialDelay(t *testing.T) {
 // schedule returns the first n delays of the schedule seed names, as Retry
 // with WithSeed(seed) would sleep them (before its cap), one Delay at a time.
 func schedule(s Strategy, n int, seed uint64) []float64 {
-	c := NewCursor(s, draw.Key(seed))
+	c := Cursor{Strategy: s, Key: draw.Key(seed)}
 	d := make([]float64, n)
 	for k := range d {
 		d[k] = c.Next()
@@ -152,7 +152,7 @@ func BenchmarkSchedule(b *testing.B) {
 	dst := make([]float64, 1000)
 	b.ReportAllocs()
 	for b.Loop() {
-		c := NewCursor(e, r.Uint64())
+		c := Cursor{Strategy: e, Key: r.Uint64()}
 		c.Fill(dst)
 	}
 	// Report per delay, the unit the performance target is stated in.
@@ -215,7 +215,7 @@ func BenchmarkFillDraws(b *testing.B) {
 		fill func(*rand.Rand)
 	}{
 		{"draw=Rand.Float64", func(r *rand.Rand) { fillRandPerDelay(e, dst, r) }},
-		{"draw=Stream", func(r *rand.Rand) { c := NewCursor(e, r.Uint64()); c.Fill(dst) }},
+		{"draw=Stream", func(r *rand.Rand) { c := Cursor{Strategy: e, Key: r.Uint64()}; c.Fill(dst) }},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			r := draw.NewRand(1)

@@ -151,24 +151,3 @@ type RetryEvent struct {
 	Delay   time.Duration // the sleep before the next attempt
 	Elapsed time.Duration // since the first attempt began
 }
-
-// WithBudget makes every call spend b: the first attempt adds to it, each
-// retry asks it, and a refused retry stops the call (ReasonRefused). Share
-// one Budget among all calls to a service.
-//
-// Deprecated: until Budget implements Control, after which
-// WithControl(b) replaces it.
-func WithBudget(b *Budget) Option { return WithControl(budgetControl{b}) }
-
-// budgetControl is the Control a Budget is until it implements one.
-type budgetControl struct{ b *Budget }
-
-func (c budgetControl) Allow(now time.Time, attempt int, _ Outcome) Ticket {
-	if attempt == 1 {
-		c.b.Request(now)
-		return Ticket{OK: true, Attempt: attempt}
-	}
-	return Ticket{OK: c.b.AllowRetry(now), Attempt: attempt}
-}
-
-func (budgetControl) Done(time.Time, Ticket, Outcome) {}

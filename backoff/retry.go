@@ -184,7 +184,7 @@ func Retry[T any](ctx context.Context, op func(context.Context) (T, error), opts
 	if !c.keySet {
 		c.key = osKey()
 	}
-	r := retrier[T]{config: &c, op: op, cursor: Cursor{s: c.strategy, key: c.key, max: c.maxDelay.Seconds()}, start: time.Now()}
+	r := retrier[T]{config: &c, op: op, cursor: Cursor{Strategy: c.strategy, Key: c.key, max: c.maxDelay.Seconds()}, start: time.Now()}
 	defer r.sleeper.stop()
 	return r.run(ctx)
 }

@@ -17,7 +17,7 @@ var errFlaky = errors.New("flaky")
 // schedule returns the first n delays of the schedule WithSeed(seed) names
 // for s, before Retry's cap.
 func schedule(s backoff.Strategy, n int, seed uint64) []float64 {
-	c := backoff.NewCursor(s, catalog.NewRand(seed).Uint64())
+	c := backoff.Cursor{Strategy: s, Key: catalog.NewRand(seed).Uint64()}
 	d := make([]float64, n)
 	c.Fill(d)
 	return d
@@ -80,7 +80,7 @@ func TestRetryStops(t *testing.T) {
 		{"zero retries means the default", 100, errFlaky, []backoff.Option{backoff.WithMaxRetries(0)}, backoff.ReasonRetriesExhausted, 6, errFlaky},
 		{"one retry", 100, errFlaky, []backoff.Option{backoff.WithMaxRetries(1)}, backoff.ReasonRetriesExhausted, 2, errFlaky},
 		{"max elapsed", 100, errFlaky, []backoff.Option{backoff.WithMaxRetries(-1), backoff.WithStrategy(backoff.Constant{Interval: 1}), backoff.WithMaxElapsed(3500 * time.Millisecond)}, backoff.ReasonMaxElapsed, 4, errFlaky},
-		{"budget", 100, errFlaky, []backoff.Option{backoff.WithBudget(backoff.NewBudget(0, 0.2, 10*time.Second))}, backoff.ReasonRefused, 3, errFlaky},
+		{"budget", 100, errFlaky, []backoff.Option{backoff.WithControl(backoff.NewBudget(0, 0.2, 10*time.Second))}, backoff.ReasonRefused, 3, errFlaky},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
