@@ -72,7 +72,7 @@ type scheduleReq struct {
 
 // cursor returns a cursor at the start of the request's schedule.
 func (s *scheduleReq) cursor() backoff.Cursor {
-	return backoff.NewCursor(s.stepper, contract.Key(s.stepper, s.seed))
+	return backoff.Cursor{Strategy: s.stepper, Key: contract.Key(s.stepper, s.seed)}
 }
 
 // badField is the error 12 for a field; the text names it and what is valid.
