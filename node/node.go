@@ -113,8 +113,9 @@ type HandlerFunc func(req *Request) (*Body, error)
 // Handle, then call Run. Reply, Call, Forget, Track and Stop are safe for
 // concurrent use.
 type Node struct {
-	in   io.Reader
-	logs *log.Logger
+	in      io.Reader
+	logs    *log.Logger
+	logSink *batchWriter // logs' output, batched from Stop on
 
 	// Verbose logs every line received and sent, as the demo node does.
 	// Off by default: at high rates logging every message costs more than
@@ -153,10 +154,12 @@ type call struct {
 // New returns a node that reads from in, writes protocol lines to out and
 // logs to logs. Writing to logs is best effort: its errors are ignored.
 func New(in io.Reader, out, logs io.Writer) *Node {
+	sink := &batchWriter{w: logs}
 	n := &Node{
 		in:       in,
 		out:      bufio.NewWriterSize(out, 64<<10),
-		logs:     log.New(logs, "", log.Lmicroseconds|log.LUTC),
+		logs:     log.New(sink, "", log.Lmicroseconds|log.LUTC),
+		logSink:  sink,
 		handlers: make(map[string]HandlerFunc),
 		pending:  make(map[int64]call),
 		aborts:   make(map[int64]func()),
@@ -257,17 +260,24 @@ func (n *Node) finishWork() {
 		}
 	case <-n.stopped:
 	}
-	for _, it := range n.q.drain() {
-		if it.req != nil && it.req.HasMsgID && !it.reply && n.id != "" {
-			n.replyError(it.req.Origin(), maelstrom.NewRPCError(maelstrom.TemporarilyUnavailable, "node shutting down"))
-		}
-	}
+	// From here on, answers and log lines go out in batches: a flush and
+	// a write to stderr each would cost more than the second Stop has
+	// with a hundred thousand relays in flight.
+	n.logSink.batch()
+	defer n.logSink.flush()
+	unhandled := n.q.drain()
 	n.pmu.Lock()
 	aborts := make([]func(), 0, len(n.aborts))
 	for _, a := range n.aborts {
 		aborts = append(aborts, a)
 	}
 	n.pmu.Unlock()
+	n.logs.Printf("stop: answering %d lines read but not handled and %d works in flight with error 11", len(unhandled), len(aborts))
+	for _, it := range unhandled {
+		if it.req != nil && it.req.HasMsgID && !it.reply && n.id != "" {
+			n.replyError(it.req.Origin(), maelstrom.NewRPCError(maelstrom.TemporarilyUnavailable, "node shutting down"))
+		}
+	}
 	for _, a := range aborts {
 		a()
 	}
@@ -532,8 +542,13 @@ func (n *Node) dispatchReply(lineNo int, req *Request) {
 	}
 }
 
-// Reply sends body to origin and flushes.
-func (n *Node) Reply(to Origin, body *Body) { n.send(to, body, true, nil) }
+// Reply sends body to origin and flushes; once the node is stopping, the
+// flush waits for Run's, so that the answers go out in batches. The body
+// belongs to the node from then on, as a handler's does: it is reused.
+func (n *Node) Reply(to Origin, body *Body) {
+	n.send(to, body, !n.isStopped(), nil)
+	body.recycle()
+}
 
 // errorBody returns the error body for err; see HandlerFunc. The code is
 // always written, also when it is 0.
@@ -664,5 +679,47 @@ func (n *Node) flushLocked() {
 	if err := n.out.Flush(); err != nil {
 		n.writeErr = fmt.Errorf("write: %w", err)
 		n.logs.Printf("writing stdout failed, replies are lost from here on: %v", err)
+	}
+}
+
+// A batchWriter passes writes through until batch is called; from then on
+// it gathers them and writes them 64 KiB at a time, and on flush. Errors
+// are ignored: it carries the log, which is best effort.
+type batchWriter struct {
+	mu       sync.Mutex
+	w        io.Writer
+	batching bool
+	buf      []byte
+}
+
+func (b *batchWriter) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !b.batching {
+		return b.w.Write(p)
+	}
+	b.buf = append(b.buf, p...)
+	if len(b.buf) >= 64<<10 {
+		b.flushLocked()
+	}
+	return len(p), nil
+}
+
+func (b *batchWriter) batch() {
+	b.mu.Lock()
+	b.batching = true
+	b.mu.Unlock()
+}
+
+func (b *batchWriter) flush() {
+	b.mu.Lock()
+	b.flushLocked()
+	b.mu.Unlock()
+}
+
+func (b *batchWriter) flushLocked() {
+	if len(b.buf) > 0 {
+		_, _ = b.w.Write(b.buf)
+		b.buf = b.buf[:0]
 	}
 }

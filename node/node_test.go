@@ -170,14 +170,23 @@ func (p *pipeNode) lines() []map[string]any {
 }
 
 type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
+	mu     sync.Mutex
+	b      bytes.Buffer
+	writes int
 }
 
 func (s *syncBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.writes++
 	return s.b.Write(p)
+}
+
+// counts returns how many writes and bytes s has had.
+func (s *syncBuffer) counts() (writes, bytes int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.writes, s.b.Len()
 }
 
 func (s *syncBuffer) String() string {
@@ -314,6 +323,51 @@ func TestNode_Stop(t *testing.T) {
 		want := map[float64]string{2: "error 11", 3: "slow_ok <nil>", 4: "error 11"}
 		if fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Errorf("answers %v, want %v", got, want)
+		}
+	})
+}
+
+// TestNode_StopAnswersInBatches: the answers Stop makes tracked work give,
+// and the log lines it writes meanwhile, go out in batches of 64 KiB, not
+// a write each: with 100,000 relays in flight, a write each took longer
+// than the second a stop may take (main's TestTerminateManyRelays).
+func TestNode_StopAnswersInBatches(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := startPipeNode(t, nil)
+		p.Handle("work", func(r *Request) (*Body, error) {
+			o := r.Origin()
+			var done func()
+			done = p.Track(func() {
+				p.Logf("work for %s#%d: stopping", o.Dest, o.InReplyTo)
+				p.Reply(o, NewBody("error").Int("code", 11).String("text", "node shutting down"))
+				done()
+			})
+			return nil, nil
+		})
+		const works = 5000
+		var in strings.Builder
+		for i := range works {
+			fmt.Fprintf(&in, `{"src":"c1","dest":"n1","body":{"type":"work","msg_id":%d}}`+"\n", i+2)
+		}
+		io.WriteString(p.in, in.String())
+		synctest.Wait()
+		outWrites, outBytes := p.out.counts()
+		logWrites, logBytes := p.logs.counts()
+		p.Stop()
+		if err := <-p.runErr; err != nil {
+			t.Fatalf("Run = %v, want nil after Stop", err)
+		}
+		p.in.Close()
+		if got := strings.Count(p.out.String(), `"node shutting down"`); got != works {
+			t.Fatalf("%d answers, want %d", got, works)
+		}
+		w, b := p.out.counts()
+		if w-outWrites > (b-outBytes)/(64<<10)+2 {
+			t.Errorf("%d writes to stdout for %d answers (%d bytes), want them in batches of 64 KiB", w-outWrites, works, b-outBytes)
+		}
+		w, b = p.logs.counts()
+		if w-logWrites > (b-logBytes)/(64<<10)+2 {
+			t.Errorf("%d writes to the log for %d lines (%d bytes), want them in batches of 64 KiB", w-logWrites, works, b-logBytes)
 		}
 	})
 }

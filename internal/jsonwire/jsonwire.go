@@ -308,7 +308,7 @@ func scanString(b []byte, i int) (int, bool, error) {
 // written by Python exactly as it came.
 const (
 	hasEscape = 1 << iota
-	hasHigh   // bytes of non-ASCII characters, valid UTF-8
+	hasHigh   // bytes Python escapes: DEL (0x7f) or non-ASCII characters, valid UTF-8
 )
 
 // scanStringKind scans the string starting at b[i] == '"', validating its
@@ -320,6 +320,8 @@ func scanStringKind(b []byte, i int) (int, int, error) {
 		switch c := b[i]; {
 		case c == '"':
 			return i + 1, kind, nil
+		case c == 0x7f: // printable to JSON, not to Python: "\u007f"
+			kind |= hasHigh
 		case c >= utf8.RuneSelf:
 			r, size := utf8.DecodeRune(b[i:])
 			if r == utf8.RuneError && size == 1 {
@@ -587,6 +589,10 @@ func appendRawString(dst, v []byte, i int) ([]byte, int) {
 				}
 				i += 2
 			}
+			start = i
+		case c == 0x7f: // Python escapes DEL, which JSON allows raw
+			dst = appendU(append(dst, v[start:i]...), 0x7f)
+			i++
 			start = i
 		case c < utf8.RuneSelf:
 			i++
