@@ -11,7 +11,9 @@ import (
 	"sync"
 	"testing"
 	"testing/synctest"
+	"unsafe"
 
+	"github.com/backoff-node/backoff-node/internal/jsonwire"
 	maelstrom "github.com/jepsen-io/maelstrom/demo/go"
 )
 
@@ -370,6 +372,36 @@ func TestNode_StopAnswersInBatches(t *testing.T) {
 			t.Errorf("%d writes to the log for %d lines (%d bytes), want them in batches of 64 KiB", w-logWrites, works, b-logBytes)
 		}
 	})
+}
+
+// TestRequest_Owned: an owned copy keeps every field when the line it was
+// read from is overwritten (the node reuses its read buffers), and shares
+// no memory with it.
+func TestRequest_Owned(t *testing.T) {
+	line := []byte(`{"src":"c1","dest":"n1","body":{"type":"echo","msg_id":7,"echo":"x","k\u00e9y":[1, 2],"plain":"a"}}`)
+	var ps parseScratch
+	var req Request
+	var small [4]jsonwire.Member
+	if err := ps.parseMessage(&req, line, small[:]); err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("%+v", req)
+	o, origin := req.Owned(), req.Origin()
+	if got := fmt.Sprintf("%+v", *o); got != want {
+		t.Fatalf("Owned() = %s, want %s", got, want)
+	}
+	for i := range line {
+		line[i] = '#'
+	}
+	if got := fmt.Sprintf("%+v", *o); got != want {
+		t.Errorf("after the line is overwritten, Owned() = %s, want %s", got, want)
+	}
+	if v, ok := o.Field("k\u00e9y"); !ok || string(v) != "[1, 2]" {
+		t.Errorf("owned Field(kéy) = %s, %v; want [1, 2]", v, ok)
+	}
+	if origin.Dest != "c1" || within(unsafe.StringData(origin.Dest), 2, line) {
+		t.Errorf("Origin() = %+v: a view of the line, want a copy", origin)
+	}
 }
 
 // TestNode_HeldBytesBounded: before init the node holds at most 16 MiB of
