@@ -3,9 +3,7 @@ package harness_test
 import (
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/backoff-node/backoff-node/internal/harness"
 )
@@ -92,58 +90,5 @@ func TestLongLines(t *testing.T) {
 	}
 	if got := strings.Count(n1.Stderr(), "longer than 1048576 bytes, skipped"); got != 2 {
 		t.Errorf("%d over-long lines logged, want 2; stderr:\n%s", got, n1.Stderr())
-	}
-}
-
-// TestRelayDropsFirstAttempts: n2 ignores the first k attempts of a relay
-// from n1. The relay must report k+1 attempts and sleep exactly the first k
-// delays of the schedule compute_backoff gives for the same fields and
-// seed; with k beyond max_retries it gives up with code 0.
-func TestRelayDropsFirstAttempts(t *testing.T) {
-	for _, k := range []int{0, 1, 3, 4, 5} {
-		t.Run("drop "+strconv.Itoa(k), func(t *testing.T) {
-			t.Parallel()
-			var mu sync.Mutex
-			dropped := 0
-			net := harness.New(t, harness.Config{})
-			n1 := net.AddNode("n1", backoffNode)
-			net.AddService("n2", func(req *harness.Message) (map[string]any, time.Duration) {
-				mu.Lock()
-				defer mu.Unlock()
-				if dropped < k {
-					dropped++
-					return nil, 0
-				}
-				return map[string]any{"type": "echo_ok", "echo": "hi"}, 0
-			})
-			net.Start()
-			c := net.Client("c1")
-			p := relayParams{maxRetries: 4, base: 0.02, max: 0.2, jitter: 0.5, seed: uint64(1000 + k), strategy: "exponential", timeout: 0.15}
-			sched := schedules(t, c, "n1", []relayParams{p})[0]
-			m, err := c.RPC("n1", p.request("n2", map[string]any{"type": "echo", "echo": "hi"}), replyTimeout)
-			if err != nil {
-				t.Fatal(err)
-			}
-			r := decodeRelay(t, m)
-			if k <= 4 {
-				if r.Type != "backoff_relay_ok" || r.Attempts != k+1 {
-					t.Fatalf("reply %s, want backoff_relay_ok after %d attempts", m, k+1)
-				}
-			} else if r.Type != "error" || r.Code == nil || *r.Code != 0 || r.Attempts != 5 {
-				t.Fatalf("reply %s, want error code 0 after 5 attempts", m)
-			}
-			want := sched[:min(k, len(sched))]
-			if len(r.Delays) != len(want) {
-				t.Fatalf("delays_ms = %v, want the first %d of schedule %v", r.Delays, k, sched)
-			}
-			for i := range want {
-				if int64(r.Delays[i]) != want[i] {
-					t.Errorf("delays_ms = %v, want the first %d of schedule %v", r.Delays, k, sched)
-				}
-			}
-			if got := strings.Count(n1.Stderr(), "; retry "); got != min(k, 4) {
-				t.Errorf("%d retries logged, want %d; stderr:\n%s", got, min(k, 4), n1.Stderr())
-			}
-		})
 	}
 }
