@@ -58,15 +58,17 @@ func size(short, long int) int {
 	return short
 }
 
-// seeded returns the seed of a scenario, logged so that a failure can be
-// replayed with -seed, and a generator from it.
-func seeded(t *testing.T, own uint64) (uint64, *rand.Rand) {
+// seededNet returns a scenario's network, seeded with own or, if given,
+// -seed (logged, so that a failure can be replayed), and a generator from
+// the same seed for the scenario's own draws.
+func seededNet(t *testing.T, own uint64, cfg harness.Config) (*harness.Network, *rand.Rand) {
 	seed := own
 	if *seedFlag != 0 {
 		seed = *seedFlag
 	}
 	t.Logf("seed %d (replay with -seed %d)", seed, seed)
-	return seed, rand.New(rand.NewPCG(seed, 0x5eed))
+	cfg.Seed = seed
+	return harness.New(t, cfg), rand.New(rand.NewPCG(seed, 0x5eed))
 }
 
 // A row of the soak table.
