@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/backoff-node/backoff-node/backoff"
+	"github.com/backoff-node/backoff-node/backoff/catalog"
 )
 
 // A Scenario is one overload experiment: a server of fixed capacity, a
@@ -102,7 +103,7 @@ func Scenarios() []Scenario {
 // retry budget shared by all clients.
 type Policy struct {
 	Name     string
-	Strategy backoff.Strategy
+	Strategy Strategy
 	Budget   bool
 }
 
@@ -120,7 +121,7 @@ var overloadScale = map[string]float64{
 // the lab, each alone and then with a budget.
 func OverloadPolicies() []Policy {
 	var plain []Policy
-	plain = append(plain, Policy{Name: "none", Strategy: backoff.StrategyFunc(func(dst []float64, _ *rand.Rand) { clear(dst) })})
+	plain = append(plain, Policy{Name: "none", Strategy: StrategyFunc(func(dst []float64, _ *rand.Rand) { clear(dst) })})
 	for _, e := range Lab() {
 		plain = append(plain, Policy{Name: e.Name, Strategy: scaled(e.Strategy, overloadScale[e.Name])})
 	}
@@ -135,14 +136,14 @@ func OverloadPolicies() []Policy {
 
 // scaled returns s with its delays divided by div (s itself if div is 0).
 // A keyed strategy stays keyed, so that requests keep consecutive ids.
-func scaled(s backoff.Strategy, div float64) backoff.Strategy {
+func scaled(s Strategy, div float64) Strategy {
 	if div == 0 {
 		return s
 	}
-	if k, ok := s.(backoff.KeyedStrategy); ok {
+	if k, ok := s.(KeyedStrategy); ok {
 		return scaledKeyed{k, 1 / div}
 	}
-	return backoff.StrategyFunc(func(dst []float64, r *rand.Rand) {
+	return StrategyFunc(func(dst []float64, r *rand.Rand) {
 		s.Fill(dst, r)
 		for i := range dst {
 			dst[i] /= div
@@ -152,7 +153,7 @@ func scaled(s backoff.Strategy, div float64) backoff.Strategy {
 
 // scaledKeyed is a keyed strategy with its delays multiplied by f.
 type scaledKeyed struct {
-	backoff.KeyedStrategy
+	KeyedStrategy
 	f float64
 }
 
@@ -245,7 +246,7 @@ func (o *Overload) Run(sc Scenario, p Policy, seed uint64) *OverloadResult {
 		(sc.Clients == 0 && sc.FaultClients == 0 || sc.Clients > 0 && sc.Think > 0)) {
 		panic(fmt.Sprintf("herdsim: not a scenario: %+v", sc))
 	}
-	r := backoff.NewRand(seed)
+	r := catalog.NewRand(seed)
 	bins := int(math.Ceil(sc.Horizon))
 	res := &o.res
 	res.Offered = zeroed(res.Offered, bins)
@@ -259,7 +260,7 @@ func (o *Overload) Run(sc Scenario, p Policy, seed uint64) *OverloadResult {
 	service := 1 / sc.Capacity
 	R := sc.MaxRetries()
 	var keyBase uint64
-	keyed, isKeyed := p.Strategy.(backoff.KeyedStrategy)
+	keyed, isKeyed := p.Strategy.(KeyedStrategy)
 	if isKeyed {
 		keyBase = r.Uint64()
 	}
