@@ -105,7 +105,7 @@ var (
 )
 
 func fleetPolicies() []fleetPolicy {
-	plain := herdsim.Policy{Name: "exponential", Strategy: fleetStrategy}
+	plain := herdsim.Policy{Name: "exponential", Strategy: herdsim.Of(fleetStrategy)}
 	budget := plain
 	budget.Name, budget.Budget = "exponential+budget", true
 	return []fleetPolicy{
