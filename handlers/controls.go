@@ -142,13 +142,13 @@ func (noRetries) Allow(_ time.Time, attempt int, _ backoff.Outcome) backoff.Tick
 func (noRetries) Done(time.Time, backoff.Ticket, backoff.Outcome) {}
 
 // A policy is a retry control a relay may ask for by name in retry_policy,
-// with up to three parameters (params, in the order of p).
+// with up to four parameters (params, in the order of p).
 type policy struct {
 	name    string
 	label   string // what the logs and give-ups call it: "the retry budget"
 	params  []param
-	control func(p [3]float64) backoff.Control // a new one, for one target
-	rule    func(p [3]float64) string          // the rule, said briefly
+	control func(p [4]float64) backoff.Control // a new one, for one target
+	rule    func(p [4]float64) string          // the rule, said briefly
 }
 
 // A param is a number a policy takes, with its default and valid range;
@@ -168,68 +168,74 @@ const defaultPolicy = "fleet"
 var policies = []*policy{
 	{
 		name: "fleet", label: "the retry credit",
-		params: []param{{key: "ratio", def: 1, lo: 0, hi: 10, open: true}, {key: "credit", def: 4, lo: 1, hi: 1000}, {key: "gate", def: 20, lo: 2, hi: 1000}},
-		control: func(p [3]float64) backoff.Control {
-			return &backoff.RetryCredit{Ratio: p[0], Credit: p[1], Gate: p[2]}
+		params: []param{
+			{key: "ratio", def: 1, lo: 0, hi: 10, open: true},
+			{key: "credit", def: 5, lo: 1, hi: 1000},
+			{key: "fade", def: 30, lo: 0, hi: 86400, open: true},
+			{key: "gate", def: 20, lo: 2, hi: 1000},
 		},
-		rule: func(p [3]float64) string {
-			return fmt.Sprintf("retries are held to %s a success plus %s, and stop once failures outrun successes by %s, half the gate of %s", num(p[0]), num(p[1]), num(p[2]/2), num(p[2]))
+		control: func(p [4]float64) backoff.Control {
+			return &backoff.RetryCredit{Ratio: p[0], Credit: p[1], Fade: backoff.Duration(p[2]), Gate: p[3]}
+		},
+		rule: func(p [4]float64) string {
+			return fmt.Sprintf("retries are held to %s a success, at most %s held, fading over %s s, and stop once failures outrun successes by %s, half the gate of %s",
+				num(p[0]), num(p[1]), num(p[2]), num(p[3]/2), num(p[3]))
 		},
 	},
 	{
 		name: "budget", label: "the retry budget",
 		params: []param{{key: "ratio", def: backoff.DefaultBudgetRatio, lo: 0, hi: 10}, {key: "min_per_second", def: backoff.DefaultBudgetMinPerSecond, lo: 0, hi: 1000}},
-		control: func(p [3]float64) backoff.Control {
+		control: func(p [4]float64) backoff.Control {
 			return backoff.NewBudget(p[0], p[1], backoff.DefaultBudgetWindow)
 		},
-		rule: func(p [3]float64) string {
+		rule: func(p [4]float64) string {
 			return fmt.Sprintf("retries are held to %s of first attempts plus %s a second", num(p[0]), num(p[1]))
 		},
 	},
 	{
 		name: "grpc", label: "gRPC retry throttling",
 		params: []param{{key: "max_tokens", def: 10, lo: 1, hi: 1000}, {key: "token_ratio", def: 0.1, lo: 0, hi: 1, open: true}},
-		control: func(p [3]float64) backoff.Control {
+		control: func(p [4]float64) backoff.Control {
 			return &backoff.GRPCThrottle{MaxTokens: p[0], TokenRatio: p[1]}
 		},
-		rule: func(p [3]float64) string {
+		rule: func(p [4]float64) string {
 			return fmt.Sprintf("%s tokens, 1 off a failure, %s back a success, no retries at or below %s", num(p[0]), num(p[1]), num(p[0]/2))
 		},
 	},
 	{
 		name: "aws", label: "the AWS retry quota",
 		params: []param{{key: "capacity", def: 500, lo: 1, hi: 1e6}, {key: "retry_cost", def: 5, lo: 1, hi: 1e6}, {key: "timeout_cost", def: 10, lo: 1, hi: 1e6}},
-		control: func(p [3]float64) backoff.Control {
+		control: func(p [4]float64) backoff.Control {
 			return &backoff.AWSQuota{Capacity: p[0], RetryCost: p[1], TimeoutCost: p[2]}
 		},
-		rule: func(p [3]float64) string {
+		rule: func(p [4]float64) string {
 			return fmt.Sprintf("%s tokens, %s a retry, %s a retry after a timeout, refunded on success", num(p[0]), num(p[1]), num(p[2]))
 		},
 	},
 	{
 		name: "adaptive", label: "the AWS adaptive retry mode",
-		control: func([3]float64) backoff.Control { return &backoff.AWSAdaptive{} },
-		rule: func([3]float64) string {
+		control: func([4]float64) backoff.Control { return &backoff.AWSAdaptive{} },
+		rule: func([4]float64) string {
 			return "the AWS retry quota's 500 tokens, and a sending rate that backs off on throttling"
 		},
 	},
 	{
 		name: "bucket", label: "the token bucket",
 		params: []param{{key: "deposit", def: 0.1, lo: 0, hi: 10, open: true}, {key: "size", def: 5, lo: 1, hi: 1000}},
-		control: func(p [3]float64) backoff.Control {
+		control: func(p [4]float64) backoff.Control {
 			return &backoff.TokenBucket{Deposit: p[0], Size: p[1]}
 		},
-		rule: func(p [3]float64) string {
+		rule: func(p [4]float64) string {
 			return fmt.Sprintf("retries are held to %s a success plus %s", num(p[0]), num(p[1]))
 		},
 	},
 	{
 		name: "breaker", label: "the circuit breaker",
 		params: []param{{key: "failure_ratio", def: 0.5, lo: 0, hi: 1, open: true}, {key: "min_calls", def: 100, lo: 1, hi: 100, integer: true}},
-		control: func(p [3]float64) backoff.Control {
+		control: func(p [4]float64) backoff.Control {
 			return &backoff.Breaker{FailureRatio: p[0], MinCalls: int(p[1])}
 		},
-		rule: func(p [3]float64) string {
+		rule: func(p [4]float64) string {
 			return fmt.Sprintf("it opens for 60 s once %s or more of the last 100 attempts fail, counted from attempt %s", num(p[0]), num(p[1]))
 		},
 	},

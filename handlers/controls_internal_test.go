@@ -9,7 +9,7 @@ import (
 	"github.com/backoff-node/backoff-node/backoff"
 )
 
-var defaultChoice = policyChoice{policy: lookupPolicy("budget"), p: [3]float64{backoff.DefaultBudgetRatio, backoff.DefaultBudgetMinPerSecond}}
+var defaultChoice = policyChoice{policy: lookupPolicy("budget"), p: [4]float64{backoff.DefaultBudgetRatio, backoff.DefaultBudgetMinPerSecond}}
 
 // TestBudgetsForgetIdleOnly: the node's controls stay at most maxBudgets,
 // and only idle ones (held by no relay, unused for idleAfter) are forgotten:

@@ -80,7 +80,7 @@ type scheduleReq struct {
 
 // cursor returns a cursor at the start of the request's schedule.
 func (s *scheduleReq) cursor() backoff.Cursor {
-	return backoff.NewCursor(s.stepper, contract.Key(s.stepper, s.seed))
+	return backoff.Cursor{Strategy: s.stepper, Key: contract.Key(s.stepper, s.seed)}
 }
 
 // badField is the error 12 for a field; the text names it and what is valid.
@@ -184,7 +184,7 @@ type relayReq struct {
 // none.
 type policyChoice struct {
 	policy *policy
-	p      [3]float64
+	p      [4]float64
 }
 
 // Bounds of retry_budget's members.
@@ -249,7 +249,7 @@ func decodePolicy(v, budget []byte, path string) (policyChoice, error) {
 	switch {
 	case v == nil:
 		name, ok = defaultPolicy, true
-	case !ok && jsonwire.Kind(v) == "object":
+	case !ok && jsonwire.KindOf(v) == jsonwire.ObjectKind:
 		var err error
 		if members, err = jsonwire.ParseObject(v, nil); err != nil {
 			return c, badPolicy(path, v)
@@ -330,13 +330,13 @@ func decodeBudget(v []byte, path string) (policyChoice, error) {
 	c := policyChoice{policy: lookupPolicy("budget")}
 	c.p[0], c.p[1] = backoff.DefaultBudgetRatio, backoff.DefaultBudgetMinPerSecond
 	const want = "true, false, or an object with ratio (0 to 10) and min_per_second (0 to 1000)"
-	switch jsonwire.Kind(v) {
-	case "boolean":
+	switch jsonwire.KindOf(v) {
+	case jsonwire.BooleanKind:
 		if v[0] == 'f' {
 			return policyChoice{}, nil
 		}
 		return c, nil
-	case "object":
+	case jsonwire.ObjectKind:
 	default:
 		return c, badField(path+"retry_budget", want, v)
 	}
@@ -377,7 +377,7 @@ type payload struct {
 func decodePayload(v []byte, path string) (payload, error) {
 	const want = "an object with a string type and no in_reply_to"
 	var p payload
-	if jsonwire.Kind(v) != "object" {
+	if jsonwire.KindOf(v) != jsonwire.ObjectKind {
 		return p, badField(path+"payload", want, v)
 	}
 	members, err := jsonwire.ParseObject(v, nil)

@@ -35,14 +35,12 @@ func (h *handlers) backoffRelay(req *node.Request) (*node.Body, error) {
 		origin:     origin,
 		target:     strings.Clone(rr.target),
 		payload:    rr.payload,
-		stepper:    rr.stepper,
-		key:        contract.Key(rr.stepper, rr.seed),
 		retries:    rr.retries,
 		timeout:    backoff.Duration(rr.timeout),
 		maxElapsed: rr.maxElapsed,
 		choice:     rr.policy,
 	}
-	r.cursor = r.schedule()
+	r.cursor = rr.cursor()
 	r.done = h.node.Track(r.abort)
 	r.start()
 	return nil, nil
@@ -65,8 +63,6 @@ type relay struct {
 	origin     node.Origin
 	target     string
 	payload    payload
-	stepper    backoff.Strategy // the schedule: strategy and key
-	key        uint64
 	retries    int // max_retries
 	timeout    time.Duration
 	maxElapsed float64 // seconds; 0: no limit
@@ -92,7 +88,9 @@ type relay struct {
 }
 
 // schedule returns a cursor at the start of the relay's schedule.
-func (r *relay) schedule() backoff.Cursor { return backoff.NewCursor(r.stepper, r.key) }
+func (r *relay) schedule() backoff.Cursor {
+	return backoff.Cursor{Strategy: r.cursor.Strategy, Key: r.cursor.Key}
+}
 
 func (r *relay) start() {
 	r.mu.Lock()
@@ -292,8 +290,7 @@ func (r *relay) wake() {
 func (r *relay) abort() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if !r.finished {
-		r.h.node.Logf("%s: node stopping after %d attempts; answering", r, r.attempts)
+	if !r.finished { // no log line each: the node logs how many it stops
 		r.handBack(backoff.Timeout)
 		r.giveUp(maelstrom.TemporarilyUnavailable, "node shutting down")
 	}

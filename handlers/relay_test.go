@@ -91,7 +91,8 @@ func TestRelayPolicyField(t *testing.T) {
 			{`"retry_policy":{"name":"fleet","credit":0}`, "retry_policy.credit must be a number from 1 to 1000"},
 			{`"retry_policy":{"name":"fleet","ratio":0}`, "retry_policy.ratio must be a number above 0 to 10"},
 			{`"retry_policy":{"name":"fleet","gate":1e999}`, "retry_policy.gate must be"},
-			{`"retry_policy":{"name":"fleet","size":5}`, `retry_policy must be an object with "name": "fleet" and any of ratio, credit, gate`},
+			{`"retry_policy":{"name":"fleet","fade":0}`, "retry_policy.fade must be a number above 0 to 86400"},
+			{`"retry_policy":{"name":"fleet","size":5}`, `retry_policy must be an object with "name": "fleet" and any of ratio, credit, fade, gate`},
 			{`"retry_policy":{"name":"grpc","max_tokens":0.5}`, "retry_policy.max_tokens must be"},
 			{`"retry_policy":{"name":"breaker","min_calls":2.5}`, "retry_policy.min_calls must be an integer"},
 			{`"retry_policy":{"name":"adaptive","beta":1}`, `retry_policy must be {"name": "adaptive"} with no parameters`},
@@ -108,7 +109,7 @@ func TestRelayPolicyField(t *testing.T) {
 		good := []string{
 			`"retry_budget":true`, `"retry_budget":false`, `"retry_budget":{"ratio":0,"min_per_second":0}`, `"retry_budget":null`,
 			`"retry_policy":null`, `"retry_policy":"none"`, `"retry_policy":{"name":"none"}`,
-			`"retry_policy":{"name":"fleet","ratio":0.5,"credit":1,"gate":2}`, `"retry_policy":{"name":"budget","ratio":0,"min_per_second":1000}`,
+			`"retry_policy":{"name":"fleet","ratio":0.5,"credit":1,"fade":0.001,"gate":2}`, `"retry_policy":{"name":"budget","ratio":0,"min_per_second":1000}`,
 			`"retry_policy":{"name":"grpc","max_tokens":1000,"token_ratio":1}`, `"retry_policy":{"name":"aws","capacity":1,"retry_cost":1,"timeout_cost":1e6}`,
 			`"retry_policy":"adaptive"`, `"retry_policy":{"name":"bucket","deposit":10,"size":1}`, `"retry_policy":{"name":"breaker","failure_ratio":1,"min_calls":1}`,
 		}
@@ -230,7 +231,7 @@ func TestRelayRetriesAtOneLayer(t *testing.T) {
 			n1 := nt.cluster("n1", "n2", "n3", "n4")[0]
 			inner := `{"type":"backoff_relay","target":"n4","attempt_timeout":0.05,"max_retries":4,"base_delay":0.01,"payload":{"type":"read"}}`
 			middle := `{"type":"backoff_relay","target":"n3","attempt_timeout":0.25,"max_retries":3,"base_delay":0.01,"payload":` + inner + `}`
-			n1.send("c1", relayReq(2, fmt.Sprintf(`"max_retries":%d,"base_delay":0.01,"payload":%s`, outer, middle)))
+			n1.send("c1", relayReq(2, fmt.Sprintf(`"max_retries":%d,"base_delay":0.01,"retry_policy":"none","payload":%s`, outer, middle)))
 			n1.wait(time.Minute)
 			_, replies := split(n1.take())
 			if len(replies) != 1 || replies[0].typ() != "error" || replies[0].int("attempts") != int64(1+outer) {
