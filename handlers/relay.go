@@ -38,11 +38,10 @@ func (h *handlers) backoffRelay(req *node.Request) (*node.Body, error) {
 		retries:    rr.retries,
 		timeout:    backoff.Duration(rr.timeout),
 		maxElapsed: rr.maxElapsed,
-		choice:     rr.policy,
 	}
 	r.cursor = rr.cursor()
 	r.done = h.node.Track(r.abort)
-	r.start()
+	r.start(rr.policy)
 	return nil, nil
 }
 
@@ -66,8 +65,7 @@ type relay struct {
 	retries    int // max_retries
 	timeout    time.Duration
 	maxElapsed float64 // seconds; 0: no limit
-	choice     policyChoice
-	ctl        *held // the control its attempts ask; nil: none
+	ctl        *held   // the control its attempts ask; nil: none
 	done       func()
 
 	mu       sync.Mutex
@@ -83,7 +81,6 @@ type relay struct {
 	timer    *time.Timer
 	waiting  bool // the latest attempt has neither failed nor been answered
 	granted  bool // ticket is open: not yet handed back to the control
-	refused  bool // the control refused a retry: only late replies can help now
 	finished bool
 }
 
@@ -92,7 +89,8 @@ func (r *relay) schedule() backoff.Cursor {
 	return backoff.Cursor{Strategy: r.cursor.Strategy, Key: r.cursor.Key}
 }
 
-func (r *relay) start() {
+// start makes the first attempt, asking the control of choice c.
+func (r *relay) start(c policyChoice) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	now := time.Now()
@@ -105,7 +103,7 @@ func (r *relay) start() {
 		r.giveUp(maelstrom.Timeout, r.elapsedText())
 		return
 	}
-	r.ctl = r.h.budgets.acquire(now, r.target, r.choice)
+	r.ctl = r.h.budgets.acquire(now, r.target, c)
 	if r.ctl == nil {
 		r.send(now)
 		return
@@ -232,7 +230,6 @@ func (r *relay) fail(o backoff.Outcome, why string) {
 	if r.ctl != nil {
 		r.ticket = r.ctl.ctl.Allow(now, r.attempts+1, o)
 		if !r.ticket.OK {
-			r.refused = true
 			rest := r.rest(sleep)
 			r.h.node.Logf("%s: attempt %d %s; retry %d refused by %s: no new attempt, late replies accepted for %v",
 				r, r.attempts, why, r.attempts, r.ctl.name(r.target), rest)
