@@ -75,10 +75,10 @@ func (q *quota) init(c *AWSQuota) {
 		return
 	}
 	q.ready = true
-	q.capacity = field(&q.invalid, "AWSQuota.Capacity", c.Capacity, 500)
-	q.retry = field(&q.invalid, "AWSQuota.RetryCost", c.RetryCost, 5)
-	q.timeout = field(&q.invalid, "AWSQuota.TimeoutCost", c.TimeoutCost, 10)
-	q.increment = field(&q.invalid, "AWSQuota.NoRetryIncrement", c.NoRetryIncrement, 1)
+	q.capacity = ctlField(&q.invalid, "AWSQuota.Capacity", c.Capacity, 500)
+	q.retry = ctlField(&q.invalid, "AWSQuota.RetryCost", c.RetryCost, 5)
+	q.timeout = ctlField(&q.invalid, "AWSQuota.TimeoutCost", c.TimeoutCost, 10)
+	q.increment = ctlField(&q.invalid, "AWSQuota.NoRetryIncrement", c.NoRetryIncrement, 1)
 	q.tokens = q.capacity
 }
 
@@ -91,7 +91,7 @@ func (q *quota) allow(attempt int, last Outcome) Ticket {
 		cost = q.timeout
 	}
 	if q.invalid != nil || cost > q.tokens {
-		return refused(attempt)
+		return refusal(attempt)
 	}
 	q.tokens -= cost
 	return Ticket{OK: true, Attempt: attempt, Cost: cost}
@@ -99,7 +99,7 @@ func (q *quota) allow(attempt int, last Outcome) Ticket {
 
 func (q *quota) done(t Ticket, o Outcome) {
 	switch {
-	case !sent(o): // never sent: give back what it took
+	case !wasSent(o): // never sent: give back what it took
 		q.tokens = min(q.capacity, q.tokens+t.Cost)
 	case o != Success:
 	case t.Attempt <= 1:

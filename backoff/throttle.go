@@ -65,8 +65,8 @@ func (g *GRPCThrottle) init() {
 		return
 	}
 	g.ready = true
-	g.max = milli(field(&g.invalid, "GRPCThrottle.MaxTokens", g.MaxTokens, 10))
-	g.ratio = milli(field(&g.invalid, "GRPCThrottle.TokenRatio", g.TokenRatio, 0.1))
+	g.max = toMilli(ctlField(&g.invalid, "GRPCThrottle.MaxTokens", g.MaxTokens, 10))
+	g.ratio = toMilli(ctlField(&g.invalid, "GRPCThrottle.TokenRatio", g.TokenRatio, 0.1))
 	g.tokens = g.max
 }
 
@@ -87,7 +87,7 @@ func (g *GRPCThrottle) Allow(_ time.Time, attempt int, _ Outcome) Ticket {
 	defer g.mu.Unlock()
 	g.init()
 	if g.invalid != nil || 2*g.tokens <= g.max {
-		return refused(attempt)
+		return refusal(attempt)
 	}
 	return Ticket{OK: true, Attempt: attempt}
 }
@@ -95,7 +95,7 @@ func (g *GRPCThrottle) Allow(_ time.Time, attempt int, _ Outcome) Ticket {
 // Done implements [Control]: a failure takes a token, a success gives back
 // TokenRatio.
 func (g *GRPCThrottle) Done(_ time.Time, _ Ticket, o Outcome) {
-	if !sent(o) {
+	if !wasSent(o) {
 		return
 	}
 	g.mu.Lock()
@@ -116,6 +116,6 @@ func (g *GRPCThrottle) Tokens() float64 {
 	return float64(g.tokens) / 1000
 }
 
-// milli returns x in thousandths, rounded, at most 1e15 (a count no
+// toMilli returns x in thousandths, rounded, at most 1e15 (a count no
 // throttle reaches).
-func milli(x float64) int64 { return int64(math.Round(min(x, 1e12) * 1000)) }
+func toMilli(x float64) int64 { return int64(math.Round(min(x, 1e12) * 1000)) }

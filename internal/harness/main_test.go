@@ -86,13 +86,20 @@ func waitBound(t *testing.T) {
 // -seed (logged, so that a failure can be replayed), and a generator from
 // the same seed for the scenario's own draws.
 func seededNet(t *testing.T, own uint64, cfg harness.Config) (*harness.Network, *rand.Rand) {
+	seed, r := seeded(t, own)
+	cfg.Seed = seed
+	return harness.New(t, cfg), r
+}
+
+// seeded returns own or, if given, -seed (logged, so that a failure can be
+// replayed), and a generator from that seed for the scenario's own draws.
+func seeded(t *testing.T, own uint64) (uint64, *rand.Rand) {
 	seed := own
 	if *seedFlag != 0 {
 		seed = *seedFlag
 	}
 	t.Logf("seed %d (replay with -seed %d)", seed, seed)
-	cfg.Seed = seed
-	return harness.New(t, cfg), rand.New(rand.NewPCG(seed, 0x5eed))
+	return seed, rand.New(rand.NewPCG(seed, 0x5eed))
 }
 
 // A row of the soak table.
