@@ -57,3 +57,7 @@ func fromRoot(path string) string {
 	}
 	return filepath.ToSlash(rel)
 }
+
+// dirFromRoot is the directory of path (as goFiles gives it) from the
+// repository's root.
+func dirFromRoot(path string) string { return fromRoot(filepath.Dir(path)) }
