@@ -9,9 +9,9 @@ import (
 // An AWSAdaptive is the AWS SDKs' adaptive retry mode: the standard mode's
 // retry quota ([AWSQuota]) plus a client-side rate limiter, a token bucket
 // whose fill rate is cut when the service throttles and regrown along a
-// CUBIC curve. The SDK guide calls the mode "appropriate only for
-// specialized use-cases" and "not recommended for multi-tenant
-// applications": one limiter paces everything the client sends.
+// CUBIC curve. The AWS SDKs reference guide calls the mode "appropriate
+// only for specialized use-cases" and advises against it for multi-tenant
+// applications: one limiter paces everything the client sends.
 //
 // # Model
 //

@@ -122,7 +122,9 @@ func (r *RetryCredit) init() {
 func (r *RetryCredit) now(now time.Time) {
 	r.init()
 	if t := r.clock.seconds(now); t > r.at {
-		r.c *= math.Exp(-(t - r.at) / r.fade)
+		if r.c > 0 { // no credit, nothing to fade: skip the exponential
+			r.c *= math.Exp(-(t - r.at) / r.fade)
+		}
 		r.at = t
 	}
 }

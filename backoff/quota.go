@@ -17,10 +17,10 @@ import (
 // the bucket holds fewer than that. When an attempt succeeds, the bucket
 // gets back what that attempt took, or NoRetryIncrement when it was a
 // first attempt; a failure gives nothing back. The bucket never holds more
-// than Capacity. This is botocore's RetryQuotaChecker (retries/standard.py,
-// "retry_quota_capacity"): "If the HTTP request was successful and was
-// never retried ... we give _NO_RETRY_INCREMENT back", else "whatever quota
-// was associated with the last acquisition".
+// than Capacity. This is botocore's RetryQuotaChecker (retries/standard.py):
+// "The HTTP request was successful and was never retried. In that case we
+// give _NO_RETRY_INCREMENT back", else "we give back whatever quota was
+// associated with the last acquisition".
 //
 // Against a service that answers nothing, a full bucket pays for
 // Capacity/RetryCost = 100 retries (50 after timeouts), and then none until

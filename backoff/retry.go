@@ -22,6 +22,7 @@ const (
 	ReasonContext                                // the context was done
 )
 
+// String says the reason in words, as RetryError.Error does.
 func (r StopReason) String() string {
 	switch r {
 	case ReasonPermanent:
@@ -51,6 +52,8 @@ type RetryError struct {
 	cause    error         // context.Cause, when it is not ctxErr
 }
 
+// Error says why the call stopped, after how many attempts and how long,
+// and the last error.
 func (e *RetryError) Error() string {
 	msg := fmt.Sprintf("backoff: %s after %d attempts in %v", e.Reason, e.Attempts, e.Elapsed.Round(time.Millisecond))
 	if e.Last != nil {

@@ -214,7 +214,6 @@ func Example_retry() {
 	v, err := backoff.Retry(context.Background(), fetch,
 		backoff.WithStrategy(backoff.Exponential{Base: 0.001, Max: 0.01, Jitter: 0.5}),
 		backoff.WithMaxRetries(5),
-		backoff.WithSeed(42),
 		backoff.WithNotify(func(e backoff.RetryEvent) {
 			fmt.Printf("attempt %d failed (%v); retrying\n", e.Attempt, e.Err)
 		}))

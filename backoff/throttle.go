@@ -27,17 +27,18 @@ import (
 // retried".
 //
 // In a steady state retries stop once failures are more than
-// TokenRatio/(1+TokenRatio) of the outcomes: 9 % at the defaults. So the
-// throttle keeps a dead or overloaded service from seeing more than about
-// MaxTokens/2 retries from each client, but it also stops retries through
-// independent errors above that rate (30 % transient errors are never
-// retried once the count has fallen).
+// TokenRatio/(1+TokenRatio) of the outcomes: 9 % at the defaults. So a
+// service that answers nothing gets fewer than MaxTokens/2 retries from
+// each client, but retries also stop through independent errors above that
+// rate (30 % transient errors are not retried once the count has fallen).
+// Every attempt's outcome counts, as gRPC's implementations count each call
+// attempt.
 //
 // # Defaults
 //
 //	field       zero value means   source
 //	MaxTokens   10                 the common setting (A6: 1 to 1000)
-//	TokenRatio  0.1                the common setting (A6 keeps 3 decimals)
+//	TokenRatio  0.1                the common setting (C-core counts thousandths)
 //
 // With the defaults, 5 failures in a row stop retries (10 → 5) and 1
 // success then lets them go again (5.1 > 5).
