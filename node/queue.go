@@ -52,7 +52,7 @@ func (q *queue) cost(it *item, d int) int {
 	c := itemSize
 	if b := it.blk; b != nil {
 		if d > 0 && b.queued == 0 || d < 0 && b.queued == 1 {
-			c += cap(b.buf)
+			c += b.size
 		}
 		b.queued += d
 	}

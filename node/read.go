@@ -41,7 +41,8 @@ const yieldAbove = 1 << 20
 // A block holds input as it was read. refs counts the items that point
 // into it, plus one while the reader reads into it.
 type block struct {
-	buf    []byte
+	buf    []byte // its length changes as the reader reads: only the reader looks at it
+	size   int    // cap(buf), for anyone
 	refs   atomic.Int32
 	queued int // items of it in the queue, under the queue's lock
 }
@@ -68,7 +69,7 @@ func newBlock(size int) *block {
 		size = blockSize
 	}
 	if b == nil {
-		b = &block{buf: make([]byte, 0, size)}
+		b = &block{buf: make([]byte, 0, size), size: size}
 	}
 	b.refs.Store(1)
 	return b
@@ -76,7 +77,7 @@ func newBlock(size int) *block {
 
 // release drops a reference to b; the last one returns it to the free list.
 func (b *block) release() {
-	if b.refs.Add(-1) != 0 || cap(b.buf) != blockSize {
+	if b.refs.Add(-1) != 0 || b.size != blockSize {
 		return
 	}
 	if testing.Testing() {
