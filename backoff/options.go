@@ -83,7 +83,8 @@ func duration(name, zero string, d time.Duration, field func(*config) *time.Dura
 // seed names). Without it each call draws a key from the operating system,
 // so that clients that fail together do not retry in lockstep: use a seed
 // to reproduce a schedule, in a test or from a log, not to configure a
-// fleet.
+// fleet. A program with its own *rand.Rand passes WithSeed(r.Uint64()),
+// drawn when it makes the option, on one goroutine.
 func WithSeed(seed uint64) Option {
 	key := draw.Key(seed)
 	return func(c *config) { c.key, c.keySet = key, true }

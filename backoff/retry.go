@@ -226,6 +226,10 @@ func (r *retrier[T]) run(ctx context.Context) (T, error) {
 			r.last = perm.err
 			return zero, r.stop(ctx, ReasonPermanent, attempt)
 		}
+		if ctx.Err() != nil { // the caller's context ended the attempt: say so, even after the last one
+			r.last = err
+			return zero, r.stop(ctx, ReasonContext, attempt)
+		}
 		delay := Duration(r.cursor.Next())
 		if ra != nil {
 			delay = max(delay, ra.after)

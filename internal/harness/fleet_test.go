@@ -32,7 +32,7 @@ var (
 // report are exactly the requests the target received; the target's queue
 // never holds more than its bound, and the storm fills it.
 func TestFleetSmoke(t *testing.T) {
-	seed := fleetSeed(t)
+	seed, _ := seeded(t, 16)
 	const maxRetries, queue = 2, 20
 	res := harness.RunFleet(t, harness.FleetConfig{
 		Seed: seed, Nodes: 5, Node: backoffNode,
@@ -61,17 +61,6 @@ func TestFleetSmoke(t *testing.T) {
 	if res.OK == 0 {
 		t.Error("no relay succeeded, though the target serves 200 a second outside the storm")
 	}
-}
-
-// fleetSeed is the experiment's seed, 16 unless -seed says otherwise
-// (logged, so that a run can be replayed). RunFleet makes the networks.
-func fleetSeed(t *testing.T) uint64 {
-	seed := uint64(16)
-	if *seedFlag != 0 {
-		seed = *seedFlag
-	}
-	t.Logf("seed %d (replay with -seed %d)", seed, seed)
-	return seed
 }
 
 // A fleetScenario is a fault, as the lab's overload scenarios are.
@@ -144,7 +133,7 @@ func TestFleet(t *testing.T) {
 	if !*fleetFlag {
 		t.Skip("the fleet experiment takes minutes: run it with -fleet (make fleet)")
 	}
-	seed := fleetSeed(t)
+	seed, _ := seeded(t, 16)
 	var mu sync.Mutex
 	var rows []fleetRow
 	for _, k := range fleetSizes {

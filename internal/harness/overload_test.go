@@ -74,6 +74,7 @@ func TestBurst(t *testing.T) {
 // outermost relay's attempts), not (1 + max_retries)^6 = 729. The client
 // hears back within the outermost relay's own schedule.
 func TestNestedRelaysDepth6(t *testing.T) {
+	waitBound(t)
 	var toDead atomic.Int64
 	net, _ := seededNet(t, 8, harness.Config{Trace: func(e harness.Event) {
 		if e.Msg.Dest == "n7" {
