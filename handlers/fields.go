@@ -146,7 +146,7 @@ func (h *handlers) decodeSchedule(f *fields) (scheduleReq, error) {
 		}
 		s.strategy = name
 	}
-	st, err := contract.Lookup(s.strategy, s.params)
+	st, err := h.lookup(s.strategy, s.params)
 	if err != nil {
 		return s, badField("strategy", "one of "+strings.Join(contract.Names(), ", "), f.strategy)
 	}
