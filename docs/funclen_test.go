@@ -5,9 +5,7 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
-	"io/fs"
 	"maps"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -17,20 +15,11 @@ import (
 // from the line of func to the line of its closing brace.
 const maxFuncLines = 80
 
-// skipDirs are the directories the walk does not enter, and why: none holds
-// the project's Go source. They are logged, so that nothing is left out
-// unseen.
-var skipDirs = map[string]string{
-	".git":     "git's own files",
-	"testdata": "test inputs, which the go tool does not build",
-	"bin":      "build output",
-	"out":      "benchmark, lab and soak output",
-}
-
 // knownLong are the functions over the limit that another change is to
 // shorten (file from the root, then name), with its owner. The test logs
-// them on every run and fails once one of them is within the limit, so the
-// list can only shrink.
+// them on every run, and an entry that is no longer over the limit, so
+// that it is removed (not failed on: the change that shortens a function
+// lives in another room and must not break this test when it lands).
 var knownLong = map[string]string{
 	"herdsim/overload.go Run":                 "the lab's restructuring (issue 17)",
 	"cmd/backoff-lab/overload.go overloadCmd": "the lab's restructuring (issue 17)",
@@ -41,38 +30,20 @@ var knownLong = map[string]string{
 // literal, longer than maxFuncLines.
 func TestNoLongFunctions(t *testing.T) {
 	fset := token.NewFileSet()
-	files := 0
-	var skipped []string
 	var long []longFunc
-	err := filepath.WalkDir("..", func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() {
-			if why, ok := skipDirs[d.Name()]; ok {
-				skipped = append(skipped, fmt.Sprintf("%s (%s)", path, why))
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
-			return nil
+	files := 0
+	for _, path := range goFiles(t) {
+		if strings.HasSuffix(path, "_test.go") {
+			continue
 		}
 		f, err := parser.ParseFile(fset, path, nil, parser.SkipObjectResolution)
 		if err != nil {
-			return err
+			t.Fatal(err)
 		}
 		files++
 		long = append(long, longFuncs(fset, f)...)
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
-	t.Logf("%d files checked; not entered: %s", files, strings.Join(skipped, ", "))
-	if files < 50 {
-		t.Fatalf("only %d Go files found outside tests: is the walk rooted at the repository?", files)
-	}
+	t.Logf("%d files outside tests checked", files)
 	pending := maps.Clone(knownLong)
 	for _, l := range long {
 		if owner, ok := pending[l.key]; ok {
@@ -83,7 +54,7 @@ func TestNoLongFunctions(t *testing.T) {
 		t.Errorf("%s:%d %s: %d lines (limit %d outside tests)", l.file, l.line, l.name, l.lines, maxFuncLines)
 	}
 	for key := range pending {
-		t.Errorf("%s is no longer over %d lines (or gone): remove it from knownLong", key, maxFuncLines)
+		t.Logf("%s is no longer over %d lines (or gone): remove it from knownLong", key, maxFuncLines)
 	}
 }
 
@@ -115,7 +86,7 @@ func longFuncs(fset *token.FileSet, f *ast.File) []longFunc {
 		}
 		start, end := fset.Position(n.Pos()), fset.Position(body.Rbrace)
 		if lines := end.Line - start.Line + 1; lines > maxFuncLines {
-			file := filepath.ToSlash(strings.TrimPrefix(start.Filename, ".."+string(filepath.Separator)))
+			file := fromRoot(start.Filename)
 			long = append(long, longFunc{file, start.Line, name, lines, file + " " + name})
 		}
 		return true

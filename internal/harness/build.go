@@ -1,9 +1,11 @@
 package harness
 
 import (
+	"errors"
 	"fmt"
 	"os/exec"
 	"path/filepath"
+	"sync"
 )
 
 // Import paths of the binaries Build makes.
@@ -19,25 +21,25 @@ const (
 // Build builds the backoff node and the demo echo node into dir with the go
 // command on PATH (go test puts its own there), without the race detector:
 // they are separate processes, and the race detector would only slow them.
-// It must run inside this module. Goroutine dumps need GOTRACEBACK=all,
-// which the backoff program sets in its environment.
+// The two builds run at once (on a fresh clone each compiles its own
+// dependencies). It must run inside this module. Goroutine dumps need
+// GOTRACEBACK=all, which the backoff program sets in its environment.
 func Build(dir string) (backoffNode, echoNode Program, err error) {
-	build := func(name, pkg string) (string, error) {
-		out := filepath.Join(dir, name)
-		cmd := exec.Command("go", "build", "-o", out, pkg)
-		if b, err := cmd.CombinedOutput(); err != nil {
-			return "", fmt.Errorf("harness: go build %s: %v\n%s", pkg, err, b)
-		}
-		return out, nil
+	pkgs := [2]struct{ name, pkg string }{{"backoff-node", BackoffNodePackage}, {"maelstrom-echo", EchoNodePackage}}
+	var errs [2]error
+	var wg sync.WaitGroup
+	for i, p := range pkgs {
+		wg.Go(func() {
+			cmd := exec.Command("go", "build", "-o", filepath.Join(dir, p.name), p.pkg)
+			if b, err := cmd.CombinedOutput(); err != nil {
+				errs[i] = fmt.Errorf("harness: go build %s: %v\n%s", p.pkg, err, b)
+			}
+		})
 	}
-	bin, err := build("backoff-node", BackoffNodePackage)
-	if err != nil {
+	wg.Wait()
+	if err := errors.Join(errs[:]...); err != nil {
 		return Program{}, Program{}, err
 	}
-	echo, err := build("maelstrom-echo", EchoNodePackage)
-	if err != nil {
-		return Program{}, Program{}, err
-	}
-	return Program{Name: "backoff-node", Path: bin, Env: []string{"GOTRACEBACK=all"}, Strict: true},
-		Program{Name: "maelstrom-echo", Path: echo}, nil
+	return Program{Name: "backoff-node", Path: filepath.Join(dir, pkgs[0].name), Env: []string{"GOTRACEBACK=all"}, Strict: true},
+		Program{Name: "maelstrom-echo", Path: filepath.Join(dir, pkgs[1].name)}, nil
 }

@@ -58,8 +58,41 @@ func size(short, long int) int {
 	return short
 }
 
-// seeded returns the seed of a scenario, logged so that a failure can be
-// replayed with -seed, and a generator from it.
+// lighter is a short run's count of messages that each cost the harness
+// real work (routing, parsing, checking), divided by five under the race
+// detector, which makes that work about five times slower: make test runs
+// with it, and the node does the same thing the 10,000th time as the
+// 50,000th. The soak runs the full counts, without it.
+func lighter(n int) int {
+	if raceDetector {
+		return n / 5
+	}
+	return n
+}
+
+// waitBound marks a scenario that spends its time waiting (on timeouts,
+// delays, a partition or a downtime), not computing: in the short run it
+// runs in parallel with the others like it, after the tests that load the
+// machine (go test starts parallel tests once the sequential ones are
+// done). Under -soak each runs alone, so that the table's wall time and
+// RSS are its own.
+func waitBound(t *testing.T) {
+	if !*soak {
+		t.Parallel()
+	}
+}
+
+// seededNet returns a scenario's network, seeded with own or, if given,
+// -seed (logged, so that a failure can be replayed), and a generator from
+// the same seed for the scenario's own draws.
+func seededNet(t *testing.T, own uint64, cfg harness.Config) (*harness.Network, *rand.Rand) {
+	seed, r := seeded(t, own)
+	cfg.Seed = seed
+	return harness.New(t, cfg), r
+}
+
+// seeded returns own or, if given, -seed (logged, so that a failure can be
+// replayed), and a generator from that seed for the scenario's own draws.
 func seeded(t *testing.T, own uint64) (uint64, *rand.Rand) {
 	seed := own
 	if *seedFlag != 0 {
