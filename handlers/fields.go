@@ -160,7 +160,11 @@ func scheduleFields(f *fields, path string, seeds *handlers) (scheduleReq, error
 		}
 		s.strategy = name
 	}
-	st, err := contract.Lookup(s.strategy, s.params)
+	lookup := contract.Lookup
+	if seeds != nil {
+		lookup = seeds.lookup
+	}
+	st, err := lookup(s.strategy, s.params)
 	if err != nil {
 		return s, badField(path+"strategy", "one of "+strings.Join(contract.Names(), ", "), f.strategy)
 	}
