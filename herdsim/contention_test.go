@@ -48,7 +48,7 @@ func TestEventQueueOrders(t *testing.T) {
 	var q eventQueue
 	r := backoff.NewRand(9)
 	for i := 0; i < 500; i++ {
-		q.push(event{t: r.Float64(), client: int32(i)})
+		q.push(event{t: r.Float64(), id: int32(i)})
 	}
 	prev := -1.0
 	for len(q) > 0 {

@@ -1,8 +1,10 @@
 package herdsim
 
 import (
+	"errors"
 	"math"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -358,4 +360,35 @@ func TestOverloadRejectsBadScenario(t *testing.T) {
 		}
 	}()
 	RunOverload(sc, policy(t, "none"), 1)
+}
+
+// TestScenarioValidate: each rule names the field it checks, and the
+// scenarios of Scenarios pass.
+func TestScenarioValidate(t *testing.T) {
+	for _, sc := range Scenarios() {
+		if err := sc.Validate(); err != nil {
+			t.Errorf("%s: %v", sc.Name, err)
+		}
+	}
+	tests := []struct {
+		set  func(*Scenario)
+		want string
+	}{
+		{func(sc *Scenario) { sc.Queue = 0 }, "Queue 0: want 1 to 1000000 attempts"},
+		{func(sc *Scenario) { sc.Retries = 21 }, "Retries 21: want 0 to 20"},
+		{func(sc *Scenario) { sc.Rate = math.NaN() }, "Rate NaN: want a load above 0"},
+		{func(sc *Scenario) { sc.Deadline = 5 }, "Deadline 5 needs RTT above 0"},
+		{func(sc *Scenario) { sc.Horizon = math.Inf(1) }, "Horizon +Inf"},
+		{func(sc *Scenario) { sc.Clients, sc.Think = 10, 0 }, "want no clients (open loop), or up to 100000 with a think time"},
+		{func(sc *Scenario) { sc.Rate, sc.Deadline, sc.RTT = 100, 60, 0.01 }, "storm would hold about"},
+	}
+	for _, tt := range tests {
+		sc := scenario(t, "storm")
+		tt.set(&sc)
+		err := sc.Validate()
+		var se *ScenarioError
+		if !errors.As(err, &se) || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("Validate() = %v, want a *ScenarioError saying %q", err, tt.want)
+		}
+	}
 }

@@ -1,0 +1,354 @@
+package herdsim
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+	"time"
+
+	"github.com/backoff-node/backoff-node/backoff"
+)
+
+// Kinds of overload events.
+const (
+	evSend   = iota // an attempt of request id is sent (first or retry)
+	evFail          // the client gives the attempt of request id up
+	evDone          // the answer to request id arrives in time
+	evClient        // a new request: from client id (closed loop) or an arrival (id -1)
+)
+
+// A request is one call of a client: its first attempt, then retries.
+type request struct {
+	first  float64
+	tries  int32 // attempts sent
+	client int32 // closed loop: the client; -1 in open loop
+}
+
+// An Overload runs overload scenarios, reusing its storage from run to run.
+// The zero value is ready to use.
+type Overload struct {
+	events  eventQueue
+	reqs    []request
+	delays  []float64 // request i's retry delays at delays[i*retries:]
+	ring    []float64 // finish times of the attempts in the server's queue
+	latency []float64
+	res     OverloadResult
+}
+
+// RunOverload runs scenario sc under policy p with the given seed.
+func RunOverload(sc Scenario, p Policy, seed uint64) OverloadResult {
+	var o Overload
+	return *o.Run(sc, p, seed)
+}
+
+// Run runs scenario sc under policy p with the given seed and returns the
+// result, which stays valid until the next Run. It is a pure function of
+// its arguments: no clock, one seeded source.
+//
+// It panics if sc.Validate fails: check a scenario from outside the program
+// with Validate first.
+func (o *Overload) Run(sc Scenario, p Policy, seed uint64) *OverloadResult {
+	if err := sc.Validate(); err != nil {
+		panic(err)
+	}
+	u := o.start(sc, p, seed)
+	u.loop()
+	u.finish()
+	return &o.res
+}
+
+// overloadRun is the state of one run: the storage it borrows from its
+// Overload, the server's queue, the policy's state, and the counts.
+type overloadRun struct {
+	*Overload
+	sc      Scenario
+	p       Policy
+	r       *rand.Rand
+	retries int // the most a request makes: sc.MaxRetries()
+	keyed   backoff.KeyedStrategy
+	keyBase uint64
+	budget  *backoff.Budget
+
+	head, queued int     // the queue: a ring of finish times in o.ring
+	lastFinish   float64 // when the server is free of all it took
+
+	nextArrival         float64 // open loop: the next arrival; +Inf when none
+	successes, attempts int
+}
+
+// start resets o's storage for a run of sc under p and queues the first
+// arrival or every client's first request.
+func (o *Overload) start(sc Scenario, p Policy, seed uint64) *overloadRun {
+	bins := int(math.Ceil(sc.Horizon))
+	res := &o.res
+	res.Offered = zeroed(res.Offered, bins)
+	res.Sent = zeroed(res.Sent, bins)
+	res.Served = zeroed(res.Served, bins)
+	res.Goodput = zeroed(res.Goodput, bins)
+	o.events, o.reqs, o.delays, o.latency = o.events[:0], o.reqs[:0], o.delays[:0], o.latency[:0]
+	o.ring = grow(o.ring, sc.Queue)
+	u := &overloadRun{Overload: o, sc: sc, p: p, r: backoff.NewRand(seed), retries: sc.MaxRetries(), nextArrival: math.Inf(1)}
+	if k, ok := p.Strategy.(backoff.KeyedStrategy); ok {
+		u.keyed, u.keyBase = k, u.r.Uint64()
+	}
+	if p.Budget {
+		u.budget = backoff.NewBudget(OverloadBudgetRatio, OverloadBudgetFloor, OverloadBudgetWindow)
+	}
+	if sc.Clients > 0 {
+		for c := 0; c < max(sc.Clients, sc.FaultClients); c++ {
+			start := u.r.Float64() * sc.Think
+			if c >= sc.Clients { // joins when the fault starts
+				start += sc.FaultStart
+			}
+			o.events.push(event{start, int32(c), evClient})
+		}
+	} else {
+		u.nextArrival = u.arrive(0)
+	}
+	return u
+}
+
+// loop handles events in time order until none are left; arrivals are
+// drawn one at a time rather than queued.
+func (u *overloadRun) loop() {
+	for {
+		var e event
+		switch {
+		case len(u.events) > 0 && u.events[0].t <= u.nextArrival:
+			e = u.events.pop()
+		case !math.IsInf(u.nextArrival, 1):
+			e = event{u.nextArrival, -1, evClient}
+			u.nextArrival = u.arrive(u.nextArrival)
+		default:
+			return
+		}
+		switch e.kind {
+		case evClient:
+			if e.t < u.sc.Horizon {
+				u.newRequest(e.t, e.id)
+			}
+		case evSend:
+			u.send(e.t, e.id)
+		case evFail:
+			u.failed(e.t, e.id)
+		case evDone:
+			u.successes++
+			count(u.res.Goodput, e.t, u.sc.Horizon)
+			u.latency = append(u.latency, e.t-u.reqs[e.id].first)
+			u.finished(e.t, e.id)
+		}
+	}
+}
+
+// arrive returns the time of the first open-loop arrival after from: a
+// Poisson process whose rate changes at the fault's start and end.
+func (u *overloadRun) arrive(from float64) float64 {
+	sc := &u.sc
+	for from < sc.Horizon {
+		lam, edge := sc.Rate, sc.Horizon
+		switch {
+		case from < sc.FaultStart:
+			edge = sc.FaultStart
+		case from < sc.FaultEnd:
+			lam, edge = sc.FaultRate, sc.FaultEnd
+		}
+		if lam > 0 {
+			if t := from + u.r.ExpFloat64()/lam; t < edge {
+				return t
+			}
+		}
+		from = edge
+	}
+	return math.Inf(1)
+}
+
+// newRequest starts a request of client (-1 in open loop) at t: its retry
+// delays drawn now, its first attempt sent at once.
+func (u *overloadRun) newRequest(t float64, client int32) {
+	id := int32(len(u.reqs))
+	u.reqs = append(u.reqs, request{first: t, client: client})
+	n := len(u.delays)
+	u.delays = slices.Grow(u.delays, u.retries)[:n+u.retries]
+	row := u.delays[n:]
+	if u.keyed != nil {
+		u.keyed.FillKey(row, u.keyBase+uint64(id))
+	} else {
+		u.p.Strategy.Fill(row, u.r)
+	}
+	if u.budget != nil {
+		u.budget.Request(at(t))
+	}
+	count(u.res.Offered, t, u.sc.Horizon)
+	u.events.push(event{t, id, evSend})
+}
+
+// send sends an attempt of request id at t, unless its deadline passed or
+// the budget refuses a retry, and hands it to the server.
+func (u *overloadRun) send(t float64, id int32) {
+	q := &u.reqs[id]
+	if q.tries > 0 && u.sc.Deadline > 0 && t >= q.first+u.sc.Deadline {
+		u.finished(t, id) // the deadline passed while it waited
+		return
+	}
+	if q.tries > 0 && u.budget != nil && !u.budget.AllowRetry(at(t)) {
+		u.finished(t, id)
+		return
+	}
+	q.tries++
+	u.attempts++
+	count(u.res.Sent, t, u.sc.Horizon)
+	finish, ok := u.admit(t)
+	switch {
+	case !ok && u.sc.Drop:
+		u.events.push(event{t + u.sc.Timeout, id, evFail})
+	case !ok && u.sc.RTT > 0:
+		u.events.push(event{t + u.sc.RTT, id, evFail})
+	case !ok:
+		u.failed(t, id) // rejected at once
+	case finish-t <= u.sc.Timeout:
+		u.events.push(event{finish, id, evDone})
+	default:
+		u.events.push(event{t + u.sc.Timeout, id, evFail})
+	}
+}
+
+// admit offers the server an attempt at t. It returns when the attempt will
+// have been served, or false if the queue is full and the server turns it
+// away (charging RejectCost of a service unless it drops).
+func (u *overloadRun) admit(t float64) (finish float64, ok bool) {
+	sc := &u.sc
+	service := 1 / sc.Capacity
+	for u.queued > 0 && u.ring[u.head] <= t {
+		u.head = (u.head + 1) % len(u.ring)
+		u.queued--
+	}
+	if u.queued == len(u.ring) {
+		if !sc.Drop && sc.RejectCost > 0 {
+			// Charged after the queued work, not interleaved: the server's
+			// busy time is right, the order slightly not.
+			u.lastFinish = max(t, u.lastFinish) + sc.RejectCost*service
+		}
+		return 0, false
+	}
+	start := max(t, u.lastFinish)
+	if sc.Down && start < sc.FaultEnd && start+service > sc.FaultStart {
+		start = sc.FaultEnd
+	}
+	finish = start + service
+	u.lastFinish = finish
+	u.ring[(u.head+u.queued)%len(u.ring)] = finish
+	u.queued++
+	count(u.res.Served, finish, sc.Horizon)
+	return finish, true
+}
+
+// failed: the attempt of request id failed at t; the request retries after
+// its next delay, or is finished if it has none left.
+func (u *overloadRun) failed(t float64, id int32) {
+	q := &u.reqs[id]
+	if int(q.tries) > u.retries {
+		u.finished(t, id)
+		return
+	}
+	u.events.push(event{t + u.delays[int(id)*u.retries+int(q.tries)-1], id, evSend})
+}
+
+// finished: request id is answered or given up at t; in closed loop its
+// client thinks, then sends its next request if it is still active.
+func (u *overloadRun) finished(t float64, id int32) {
+	if c := u.reqs[id].client; c >= 0 && t < u.sc.Horizon && u.sc.active(int(c), t) {
+		u.events.push(event{t + u.r.ExpFloat64()*u.sc.Think, c, evClient})
+	}
+}
+
+// finish computes the result's summary numbers from the counts and series.
+func (u *overloadRun) finish() {
+	res, sc := &u.res, &u.sc
+	n := len(u.reqs)
+	res.Requests, res.Attempts = n, u.attempts
+	res.Amplification = float64(u.attempts) / float64(max(n, 1))
+	res.SuccessRate = float64(u.successes) / float64(max(n, 1))
+	// What an ideal server of the same capacity would have served of the
+	// offered load within the horizon: no timeouts, no queue bound, so
+	// whatever exceeds the capacity waits for a later second. No server of
+	// that capacity answers more requests by the horizon.
+	var useful, possible, backlog float64
+	for i := range res.Goodput {
+		useful += res.Goodput[i]
+		backlog += res.Offered[i]
+		done := min(backlog, sc.Capacity)
+		possible += done
+		backlog -= done
+	}
+	res.GoodputRatio = useful / max(possible, 1)
+	res.P99Latency = 0
+	if len(u.latency) > 0 {
+		slices.Sort(u.latency)
+		res.P99Latency = nearestRank(u.latency, 0.99)
+	}
+	res.Recovery, res.Recovered = recovery(res.Offered, res.Goodput, sc.FaultEnd)
+}
+
+// epoch is the simulated time 0 for the library's types, which take a
+// time.Time.
+var epoch = time.Unix(0, 0)
+
+// at converts simulated seconds to a time.Time.
+func at(t float64) time.Time { return epoch.Add(time.Duration(t * 1e9)) }
+
+// count adds one to the 1 s bin of s that holds t, if t is within the
+// horizon.
+func count(s []float64, t, horizon float64) {
+	if t >= 0 && t < horizon {
+		s[int(t)]++
+	}
+}
+
+// MaxRetries is the most retries a request of sc can make: Retries, or with
+// a deadline as many as fit in it, since a failed attempt takes at least
+// the RTT of a rejection or the timeout.
+func (sc Scenario) MaxRetries() int {
+	if sc.Deadline > 0 {
+		return int(math.Ceil(sc.Deadline / math.Min(sc.RTT, sc.Timeout)))
+	}
+	return sc.Retries
+}
+
+// active reports whether closed-loop client c keeps sending at time t.
+func (sc Scenario) active(c int, t float64) bool {
+	if t >= sc.FaultStart && t < sc.FaultEnd {
+		return c < sc.FaultClients
+	}
+	return c < sc.Clients
+}
+
+// recovery returns the seconds from faultEnd to the start of the earliest
+// window from which on every 3 s window, up to the last bin, has goodput at
+// least 90 % of the offered load.
+func recovery(offered, goodput []float64, faultEnd float64) (float64, bool) {
+	w := overloadRecoveryWindow
+	first := int(math.Ceil(faultEnd))
+	ok := -1 // the earliest start from which every window holds
+	for s := len(offered) - w; s >= first; s-- {
+		var off, good float64
+		for i := s; i < s+w; i++ {
+			off += offered[i]
+			good += goodput[i]
+		}
+		if good < overloadRecoveryShare*off {
+			break
+		}
+		ok = s
+	}
+	if ok < 0 {
+		return math.NaN(), false
+	}
+	return float64(ok) - faultEnd, true
+}
+
+// zeroed returns s resliced or reallocated to length n, all zeros.
+func zeroed(s []float64, n int) []float64 {
+	s = grow(s, n)
+	clear(s)
+	return s
+}
