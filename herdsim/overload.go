@@ -1,8 +1,9 @@
 package herdsim
 
 import (
-	"math/rand/v2"
+	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/backoff-node/backoff-node/backoff"
 )
@@ -49,6 +50,20 @@ type Scenario struct {
 	// would never end.
 	Deadline, RTT float64
 
+	// Fleet is K, the number of clients that send the load, each with its
+	// own policy state (a control of its own): open-loop arrivals go to a
+	// client drawn uniformly at random, so each client sees Rate/K a
+	// second; closed-loop user u belongs to client u mod K. At least 1.
+	Fleet int
+	// ErrorRate is the chance that an attempt the server serves fails all
+	// the same (a transient error reply), independently of everything else
+	// and also when the server is healthy.
+	ErrorRate float64
+	// AskAtFailure: a control is asked for a retry when the failure is
+	// seen, before the backoff delay; otherwise when the retry is due,
+	// after it.
+	AskAtFailure bool
+
 	// Closed loop (Clients > 0): Clients clients, FaultClients during the
 	// fault, each with one request outstanding and an exponential think
 	// time of mean Think seconds between requests.
@@ -67,21 +82,20 @@ const (
 	OverloadNormal   = 50
 )
 
-// Overload budget: backoff's default ratio and window; the floor is 1
-// retry a second, 1 % of the capacity, because one budget here stands for a
-// whole fleet of callers (the node's 10 a second is per caller).
+// How recovery is judged: goodput at least overloadRecoveryShare of the
+// offered load over every window of overloadRecoveryWindow seconds.
 const (
-	OverloadBudgetRatio    = backoff.DefaultBudgetRatio
-	OverloadBudgetFloor    = 1
-	OverloadBudgetWindow   = backoff.DefaultBudgetWindow
-	overloadRecoveryWindow = 3 // seconds of goodput compared with offered load
+	overloadRecoveryWindow = 3
 	overloadRecoveryShare  = 0.9
 )
 
-// Scenarios returns the overload scenarios, in a fixed order.
+// Scenarios returns the overload scenarios, in a fixed order: steady (no
+// fault), spike, storm, and the two sustained overloads.
 func Scenarios() []Scenario {
 	base := Scenario{Capacity: OverloadCapacity, Queue: OverloadQueue, Timeout: OverloadTimeout,
-		Retries: OverloadRetries, Rate: OverloadNormal, FaultRate: OverloadNormal}
+		Retries: OverloadRetries, Rate: OverloadNormal, FaultRate: OverloadNormal, Fleet: 1}
+	steady := base
+	steady.Name, steady.Horizon = "steady", 60
 	spike := base
 	spike.Name, spike.Horizon, spike.FaultStart, spike.FaultEnd, spike.FaultRate = "spike", 90, 10, 15, 4*OverloadCapacity
 	storm := base
@@ -92,15 +106,17 @@ func Scenarios() []Scenario {
 	closed.Name, closed.Horizon, closed.FaultStart, closed.FaultEnd = "sustained_closed", 120, 10, 70
 	closed.Rate, closed.FaultRate = 0, 0
 	closed.Clients, closed.FaultClients, closed.Think = 50, 200, 1
-	return []Scenario{spike, storm, open, closed}
+	return []Scenario{steady, spike, storm, open, closed}
 }
 
-// A Policy is how clients retry: a strategy's delays, optionally under a
-// retry budget shared by all clients.
+// A Policy is how each client retries: a strategy's delays, optionally
+// under a retry control (a budget, a token bucket, a breaker) of its own.
 type Policy struct {
 	Name     string
 	Strategy backoff.Strategy
-	Budget   bool
+	// Control makes one client's control, a new one for each client of a
+	// run; nil for none.
+	Control func() backoff.Control
 }
 
 // overloadScale divides the delays of the lab's slow strategies so that
@@ -113,35 +129,51 @@ var overloadScale = map[string]float64{
 	"buckets":         4,   // U[0, 8) s first -> U[0, 2) s
 }
 
-// OverloadPolicies returns `none` (immediate retry) and every strategy of
-// the lab, each alone and then with a budget.
-func OverloadPolicies() []Policy {
-	var plain []Policy
-	plain = append(plain, Policy{Name: "none", Strategy: backoff.StrategyFunc(func(dst []float64, _ *rand.Rand) { clear(dst) })})
+// Strategies returns the strategies a policy can name: `none` (immediate
+// retries) and every strategy of the lab, the slow ones scaled to a first
+// retry after about a second (with the library's Scaled).
+func Strategies() []Entry {
+	out := []Entry{{"none", backoff.Constant{Interval: 0}, "retry at once"}}
 	for _, e := range Lab() {
-		plain = append(plain, Policy{Name: e.Name, Strategy: scaled(e.Strategy, overloadScale[e.Name])})
-	}
-	out := slices.Clone(plain)
-	for _, p := range plain {
-		p.Name += "+budget"
-		p.Budget = true
-		out = append(out, p)
+		if div, ok := overloadScale[e.Name]; ok {
+			e.Strategy = backoff.Scaled{S: e.Strategy.(backoff.Stepper), Unit: 1 / div}
+			e.Scale += fmt.Sprintf(", divided by %g", div)
+		}
+		out = append(out, e)
 	}
 	return out
 }
 
-// scaled returns s with its delays divided by div (s itself if div is 0).
-// None of the strategies scaled is keyed, so the result need not be.
-func scaled(s backoff.Strategy, div float64) backoff.Strategy {
-	if div == 0 {
-		return s
+// OverloadPolicies returns the policies of the default table: every
+// strategy of [Strategies] alone, then each with a budget.
+func OverloadPolicies() []Policy {
+	var plain, budget []Policy
+	for _, e := range Strategies() {
+		plain = append(plain, Policy{Name: e.Name, Strategy: e.Strategy})
+		p, _ := ParsePolicy(e.Name + "+budget")
+		budget = append(budget, p)
 	}
-	return backoff.StrategyFunc(func(dst []float64, r *rand.Rand) {
-		s.Fill(dst, r)
-		for i := range dst {
-			dst[i] /= div
+	return append(plain, budget...)
+}
+
+// ParsePolicy returns the policy a name such as "full_jitter+budget" names:
+// a strategy of [Strategies], optionally followed by +control, a control of
+// [Controls].
+func ParsePolicy(name string) (Policy, error) {
+	strategy, control, hasControl := strings.Cut(name, "+")
+	i := slices.IndexFunc(Strategies(), func(e Entry) bool { return e.Name == strategy })
+	if i < 0 {
+		return Policy{}, fmt.Errorf("unknown strategy %q", strategy)
+	}
+	p := Policy{Name: name, Strategy: Strategies()[i].Strategy}
+	if hasControl {
+		j := slices.IndexFunc(Controls(), func(c ControlSpec) bool { return c.Name == control })
+		if j < 0 {
+			return Policy{}, fmt.Errorf("unknown control %q", "+"+control)
 		}
-	})
+		p.Control = Controls()[j].New
+	}
+	return p, nil
 }
 
 // An OverloadResult is what one run of a scenario under a policy measured.
@@ -162,8 +194,10 @@ type OverloadResult struct {
 	// P99Latency is the 99th percentile, in seconds, of the time from a
 	// successful request's first attempt to its answer.
 	P99Latency float64
-	// Requests and Attempts are the counts behind Amplification.
-	Requests, Attempts int
+	// Requests and Attempts are the counts behind Amplification; Refused
+	// counts the requests whose first attempt a control refused (failed
+	// fast, no attempt sent).
+	Requests, Attempts, Refused int
 	// Per 1 s bin of the horizon: first attempts (offered load), all
 	// attempts sent, attempts served (server load), answers in time (goodput).
 	Offered, Sent, Served, Goodput []float64

@@ -11,28 +11,37 @@ import (
 
 // Kinds of overload events.
 const (
-	evSend   = iota // an attempt of request id is sent (first or retry)
-	evFail          // the client gives the attempt of request id up
-	evDone          // the answer to request id arrives in time
-	evClient        // a new request: from client id (closed loop) or an arrival (id -1)
+	evSend      = iota // an attempt of request id is due (first or retry)
+	evTimeout          // the client gives the attempt of request id up
+	evThrottled        // a rejection of the attempt of request id arrives
+	evError            // an error reply to the attempt of request id arrives
+	evDone             // the answer to request id arrives in time
+	evUser             // closed loop: user id sends a new request
 )
 
-// A request is one call of a client: its first attempt, then retries.
+// A request is one call: its first attempt, then retries.
 type request struct {
-	first  float64
-	tries  int32 // attempts sent
-	client int32 // closed loop: the client; -1 in open loop
+	first   float64
+	key     uint64 // names the request in the common random numbers
+	tries   int32  // attempts sent
+	client  int32  // the client (of the Fleet) that sends it
+	user    int32  // closed loop: the user; -1 in open loop
+	granted bool   // ticket is granted for the attempt due, not yet sent
+	ticket  backoff.Ticket
+	last    backoff.Outcome // how the last attempt ended
 }
 
 // An Overload runs overload scenarios, reusing its storage from run to run.
 // The zero value is ready to use.
 type Overload struct {
-	events  eventQueue
-	reqs    []request
-	delays  []float64 // request i's retry delays at delays[i*retries:]
-	ring    []float64 // finish times of the attempts in the server's queue
-	latency []float64
-	res     OverloadResult
+	events   eventQueue
+	reqs     []request
+	delays   []float64 // request i's retry delays at delays[i*retries:]
+	ring     []float64 // finish times of the attempts in the server's queue
+	latency  []float64
+	userSeq  []uint32 // closed loop: requests each user has sent
+	controls []backoff.Control
+	res      OverloadResult
 }
 
 // RunOverload runs scenario sc under policy p with the given seed.
@@ -43,7 +52,12 @@ func RunOverload(sc Scenario, p Policy, seed uint64) OverloadResult {
 
 // Run runs scenario sc under policy p with the given seed and returns the
 // result, which stays valid until the next Run. It is a pure function of
-// its arguments: no clock, one seeded source.
+// its arguments: no clock, seeded sources only.
+//
+// Runs of two policies share common random numbers: arrivals, the users'
+// think times and the server's error draws come from sources of their own,
+// keyed by request and attempt, which no policy's randomness touches. Two
+// policies' runs differ only where their decisions differ.
 //
 // It panics if sc.Validate fails: check a scenario from outside the program
 // with Validate first.
@@ -57,27 +71,39 @@ func (o *Overload) Run(sc Scenario, p Policy, seed uint64) *OverloadResult {
 	return &o.res
 }
 
+// Streams of the common random numbers, and of the policy's own draws.
+const (
+	streamArrivals = iota + 1
+	streamClient
+	streamStart
+	streamThink
+	streamError
+	streamPolicy
+)
+
 // overloadRun is the state of one run: the storage it borrows from its
 // Overload, the server's queue, the policy's state, and the counts.
 type overloadRun struct {
 	*Overload
-	sc      Scenario
-	p       Policy
-	r       *rand.Rand
-	retries int // the most a request makes: sc.MaxRetries()
-	keyed   backoff.KeyedStrategy
-	keyBase uint64
-	budget  *backoff.Budget
+	sc       Scenario
+	p        Policy
+	seed     uint64
+	arrivals *rand.Rand // open-loop arrival times
+	policy   *rand.Rand // the strategy's draws
+	retries  int        // the most a request makes: sc.MaxRetries()
+	keyed    backoff.KeyedStrategy
+	keyBase  uint64
 
 	head, queued int     // the queue: a ring of finish times in o.ring
 	lastFinish   float64 // when the server is free of all it took
 
 	nextArrival         float64 // open loop: the next arrival; +Inf when none
 	successes, attempts int
+	refused             int // requests whose first attempt the control refused
 }
 
 // start resets o's storage for a run of sc under p and queues the first
-// arrival or every client's first request.
+// arrival or every user's first request.
 func (o *Overload) start(sc Scenario, p Policy, seed uint64) *overloadRun {
 	bins := int(math.Ceil(sc.Horizon))
 	res := &o.res
@@ -87,20 +113,29 @@ func (o *Overload) start(sc Scenario, p Policy, seed uint64) *overloadRun {
 	res.Goodput = zeroed(res.Goodput, bins)
 	o.events, o.reqs, o.delays, o.latency = o.events[:0], o.reqs[:0], o.delays[:0], o.latency[:0]
 	o.ring = grow(o.ring, sc.Queue)
-	u := &overloadRun{Overload: o, sc: sc, p: p, r: backoff.NewRand(seed), retries: sc.MaxRetries(), nextArrival: math.Inf(1)}
-	if k, ok := p.Strategy.(backoff.KeyedStrategy); ok {
-		u.keyed, u.keyBase = k, u.r.Uint64()
+	o.controls = o.controls[:0]
+	for range sc.Fleet {
+		var c backoff.Control
+		if p.Control != nil {
+			c = p.Control()
+		}
+		o.controls = append(o.controls, c)
 	}
-	if p.Budget {
-		u.budget = backoff.NewBudget(OverloadBudgetRatio, OverloadBudgetFloor, OverloadBudgetWindow)
+	u := &overloadRun{Overload: o, sc: sc, p: p, seed: seed, retries: sc.MaxRetries(), nextArrival: math.Inf(1),
+		arrivals: rand.New(rand.NewPCG(seed, streamArrivals)), policy: rand.New(rand.NewPCG(seed, streamPolicy))}
+	if k, ok := p.Strategy.(backoff.KeyedStrategy); ok {
+		u.keyed, u.keyBase = k, u.policy.Uint64()
 	}
 	if sc.Clients > 0 {
-		for c := 0; c < max(sc.Clients, sc.FaultClients); c++ {
-			start := u.r.Float64() * sc.Think
+		users := max(sc.Clients, sc.FaultClients)
+		o.userSeq = grow(o.userSeq, users)
+		clear(o.userSeq)
+		for c := range users {
+			start := u.uniform(streamStart, uint64(c)) * sc.Think
 			if c >= sc.Clients { // joins when the fault starts
 				start += sc.FaultStart
 			}
-			o.events.push(event{start, int32(c), evClient})
+			o.events.push(event{start, int32(c), evUser})
 		}
 	} else {
 		u.nextArrival = u.arrive(0)
@@ -117,25 +152,26 @@ func (u *overloadRun) loop() {
 		case len(u.events) > 0 && u.events[0].t <= u.nextArrival:
 			e = u.events.pop()
 		case !math.IsInf(u.nextArrival, 1):
-			e = event{u.nextArrival, -1, evClient}
+			e = event{u.nextArrival, -1, evUser}
 			u.nextArrival = u.arrive(u.nextArrival)
 		default:
 			return
 		}
 		switch e.kind {
-		case evClient:
+		case evUser:
 			if e.t < u.sc.Horizon {
 				u.newRequest(e.t, e.id)
 			}
 		case evSend:
 			u.send(e.t, e.id)
-		case evFail:
-			u.failed(e.t, e.id)
+		case evTimeout:
+			u.failed(e.t, e.id, backoff.Timeout)
+		case evThrottled:
+			u.failed(e.t, e.id, backoff.Throttled)
+		case evError:
+			u.failed(e.t, e.id, backoff.Failure)
 		case evDone:
-			u.successes++
-			count(u.res.Goodput, e.t, u.sc.Horizon)
-			u.latency = append(u.latency, e.t-u.reqs[e.id].first)
-			u.finished(e.t, e.id)
+			u.succeeded(e.t, e.id)
 		}
 	}
 }
@@ -153,7 +189,7 @@ func (u *overloadRun) arrive(from float64) float64 {
 			lam, edge = sc.FaultRate, sc.FaultEnd
 		}
 		if lam > 0 {
-			if t := from + u.r.ExpFloat64()/lam; t < edge {
+			if t := from + u.arrivals.ExpFloat64()/lam; t < edge {
 				return t
 			}
 		}
@@ -162,36 +198,40 @@ func (u *overloadRun) arrive(from float64) float64 {
 	return math.Inf(1)
 }
 
-// newRequest starts a request of client (-1 in open loop) at t: its retry
-// delays drawn now, its first attempt sent at once.
-func (u *overloadRun) newRequest(t float64, client int32) {
+// newRequest starts a request of user (-1 in open loop) at t: its client
+// chosen, its retry delays drawn, its first attempt due at once.
+func (u *overloadRun) newRequest(t float64, user int32) {
 	id := int32(len(u.reqs))
-	u.reqs = append(u.reqs, request{first: t, client: client})
+	q := request{first: t, user: user, key: uint64(id)}
+	if user >= 0 {
+		q.key = uint64(user)<<32 | uint64(u.userSeq[user])
+		u.userSeq[user]++
+		q.client = user % int32(u.sc.Fleet)
+	} else if u.sc.Fleet > 1 {
+		q.client = int32(u.uniform(streamClient, q.key) * float64(u.sc.Fleet))
+	}
+	u.reqs = append(u.reqs, q)
 	n := len(u.delays)
 	u.delays = slices.Grow(u.delays, u.retries)[:n+u.retries]
 	row := u.delays[n:]
 	if u.keyed != nil {
 		u.keyed.FillKey(row, u.keyBase+uint64(id))
 	} else {
-		u.p.Strategy.Fill(row, u.r)
-	}
-	if u.budget != nil {
-		u.budget.Request(at(t))
+		u.p.Strategy.Fill(row, u.policy)
 	}
 	count(u.res.Offered, t, u.sc.Horizon)
-	u.events.push(event{t, id, evSend})
+	u.send(t, id)
 }
 
-// send sends an attempt of request id at t, unless its deadline passed or
-// the budget refuses a retry, and hands it to the server.
+// send sends the attempt of request id due at t, unless its deadline
+// passed or its client's control refuses it, and hands it to the server.
 func (u *overloadRun) send(t float64, id int32) {
 	q := &u.reqs[id]
 	if q.tries > 0 && u.sc.Deadline > 0 && t >= q.first+u.sc.Deadline {
 		u.finished(t, id) // the deadline passed while it waited
 		return
 	}
-	if q.tries > 0 && u.budget != nil && !u.budget.AllowRetry(at(t)) {
-		u.finished(t, id)
+	if !u.ask(t, id) {
 		return
 	}
 	q.tries++
@@ -200,18 +240,50 @@ func (u *overloadRun) send(t float64, id int32) {
 	finish, ok := u.admit(t)
 	switch {
 	case !ok && u.sc.Drop:
-		u.events.push(event{t + u.sc.Timeout, id, evFail})
+		u.events.push(event{t + u.sc.Timeout, id, evTimeout})
 	case !ok && u.sc.RTT > 0:
-		u.events.push(event{t + u.sc.RTT, id, evFail})
+		u.events.push(event{t + u.sc.RTT, id, evThrottled})
 	case !ok:
-		u.failed(t, id) // rejected at once
-	case finish-t <= u.sc.Timeout:
-		u.events.push(event{finish, id, evDone})
+		u.failed(t, id, backoff.Throttled) // rejected at once
+	case finish-t > u.sc.Timeout:
+		u.events.push(event{t + u.sc.Timeout, id, evTimeout})
+	case u.sc.ErrorRate > 0 && u.uniform(streamError, q.key<<8|uint64(q.tries)) < u.sc.ErrorRate:
+		u.events.push(event{finish, id, evError})
 	default:
-		u.events.push(event{t + u.sc.Timeout, id, evFail})
+		u.events.push(event{finish, id, evDone})
 	}
 }
 
+// ask asks the client's control, if any, whether the attempt of request id
+// due at t may go, unless it was asked at the failure. It reports whether
+// to send it now; if not, the request is finished or the attempt requeued
+// after the ticket's wait.
+func (u *overloadRun) ask(t float64, id int32) bool {
+	q := &u.reqs[id]
+	c := u.controls[q.client]
+	if c == nil {
+		return true
+	}
+	if q.granted {
+		q.granted = false
+		return true
+	}
+	tk := c.Allow(at(t), int(q.tries)+1, q.last)
+	q.ticket = tk
+	switch {
+	case !tk.OK:
+		if q.tries == 0 {
+			u.refused++
+		}
+		u.finished(t, id)
+		return false
+	case tk.Wait > 0:
+		q.granted = true
+		u.events.push(event{t + tk.Wait.Seconds(), id, evSend})
+		return false
+	}
+	return true
+}
 // admit offers the server an attempt at t. It returns when the attempt will
 // have been served, or false if the queue is full and the server turns it
 // away (charging RejectCost of a service unless it drops).
@@ -242,30 +314,82 @@ func (u *overloadRun) admit(t float64) (finish float64, ok bool) {
 	return finish, true
 }
 
-// failed: the attempt of request id failed at t; the request retries after
-// its next delay, or is finished if it has none left.
-func (u *overloadRun) failed(t float64, id int32) {
+// failed: the attempt of request id failed at t with outcome o, which the
+// client's control learns; the request retries after its next delay, or is
+// finished if it has none left or the control, asked now, refuses.
+func (u *overloadRun) failed(t float64, id int32, o backoff.Outcome) {
 	q := &u.reqs[id]
+	q.last = o
+	c := u.controls[q.client]
+	if c != nil && q.ticket.OK {
+		c.Done(at(t), q.ticket, o)
+	}
 	if int(q.tries) > u.retries {
 		u.finished(t, id)
 		return
 	}
-	u.events.push(event{t + u.delays[int(id)*u.retries+int(q.tries)-1], id, evSend})
+	due := t + u.delays[int(id)*u.retries+int(q.tries)-1]
+	if c != nil && u.sc.AskAtFailure {
+		if u.sc.Deadline > 0 && due >= q.first+u.sc.Deadline {
+			u.finished(t, id)
+			return
+		}
+		tk := c.Allow(at(t), int(q.tries)+1, o)
+		q.ticket = tk
+		if !tk.OK {
+			u.finished(t, id)
+			return
+		}
+		q.granted = true
+		due += tk.Wait.Seconds()
+	}
+	u.events.push(event{due, id, evSend})
+}
+
+// succeeded: the answer to request id arrives in time, at t.
+func (u *overloadRun) succeeded(t float64, id int32) {
+	q := &u.reqs[id]
+	if c := u.controls[q.client]; c != nil && q.ticket.OK {
+		c.Done(at(t), q.ticket, backoff.Success)
+	}
+	u.successes++
+	count(u.res.Goodput, t, u.sc.Horizon)
+	u.latency = append(u.latency, t-q.first)
+	u.finished(t, id)
 }
 
 // finished: request id is answered or given up at t; in closed loop its
-// client thinks, then sends its next request if it is still active.
+// user thinks, then sends its next request if it is still active.
 func (u *overloadRun) finished(t float64, id int32) {
-	if c := u.reqs[id].client; c >= 0 && t < u.sc.Horizon && u.sc.active(int(c), t) {
-		u.events.push(event{t + u.r.ExpFloat64()*u.sc.Think, c, evClient})
+	q := &u.reqs[id]
+	if q.user >= 0 && t < u.sc.Horizon && u.sc.active(int(q.user), t) {
+		think := -math.Log1p(-u.uniform(streamThink, q.key)) * u.sc.Think
+		u.events.push(event{t + think, q.user, evUser})
 	}
+}
+
+// uniform returns a number in [0, 1) that depends only on the run's seed,
+// the stream and the key: a common random number, the same under every
+// policy.
+func (u *overloadRun) uniform(stream, key uint64) float64 {
+	x := mix(mix(u.seed^stream<<56) ^ key)
+	return float64(x>>11) / (1 << 53)
+}
+
+// mix is the finalizer of SplitMix64 (Steele, Lea and Flood, 2014): a
+// bijection of uint64 whose outputs for nearby inputs look independent.
+func mix(x uint64) uint64 {
+	x += 0x9e3779b97f4a7c15
+	x = (x ^ x>>30) * 0xbf58476d1ce4e5b9
+	x = (x ^ x>>27) * 0x94d049bb133111eb
+	return x ^ x>>31
 }
 
 // finish computes the result's summary numbers from the counts and series.
 func (u *overloadRun) finish() {
 	res, sc := &u.res, &u.sc
 	n := len(u.reqs)
-	res.Requests, res.Attempts = n, u.attempts
+	res.Requests, res.Attempts, res.Refused = n, u.attempts, u.refused
 	res.Amplification = float64(u.attempts) / float64(max(n, 1))
 	res.SuccessRate = float64(u.successes) / float64(max(n, 1))
 	// What an ideal server of the same capacity would have served of the

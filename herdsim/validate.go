@@ -19,6 +19,7 @@ const (
 	MaxDelays          = 20_000_000 // delays held by a run's requests: 160 MB of float64
 	MaxHorizon         = 3600       // seconds
 	MaxUsers           = 100_000    // closed-loop clients
+	MaxFleet           = 100_000    // clients with a policy state of their own
 )
 
 // A ScenarioError says which field of a Scenario is out of range. Msg names
@@ -80,6 +81,10 @@ func (sc Scenario) Validate() error {
 		return fail("{Rate} %g: want a load above 0 and at most %g requests/s (%d times the capacity)", sc.Rate, maxRate, MaxLoadFactor)
 	case !in(sc.FaultRate, 0, maxRate):
 		return fail("{FaultRate} %g: want 0 to %g requests/s (%d times the capacity)", sc.FaultRate, maxRate, MaxLoadFactor)
+	case sc.Fleet < 1 || sc.Fleet > MaxFleet:
+		return fail("{Fleet} %d: want 1 to %d clients", sc.Fleet, MaxFleet)
+	case !in(sc.ErrorRate, 0, 1):
+		return fail("{ErrorRate} %g: want 0 to 1 (a probability)", sc.ErrorRate)
 	case sc.Queue < 1 || sc.Queue > MaxQueue:
 		return fail("{Queue} %d: want 1 to %d attempts", sc.Queue, MaxQueue)
 	case sc.Retries < 0 || sc.Retries > MaxScenarioRetries:

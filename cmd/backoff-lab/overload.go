@@ -19,6 +19,8 @@ import (
 type overloadRow struct {
 	Scenario      string   `json:"scenario"`
 	Policy        string   `json:"policy"`
+	Clients       int      `json:"clients"`
+	ErrorRate     float64  `json:"error_rate"`
 	Recovery      *float64 `json:"recovery_s"`
 	Amplification float64  `json:"amplification"`
 	SuccessRate   float64  `json:"success_rate"`
@@ -32,7 +34,9 @@ type overloadFlags struct {
 	scenario, policy, format          *string
 	out, charts                       *string
 	normal, rejectCost, deadline, rtt *float64
-	queue, retries                    *int
+	queue, retries, clients           *int
+	errorRate                         *float64
+	ask                               *string
 	drop                              *bool
 }
 
@@ -51,6 +55,9 @@ func addOverloadFlags(fs *flag.FlagSet) overloadFlags {
 		drop:       fs.Bool("drop", false, "a full queue drops attempts unanswered (clients learn at their timeout) instead of rejecting them"),
 		deadline:   fs.Float64("deadline", 0, "clients retry until this many `seconds` after a request's first attempt, however many retries that takes, instead of --retries times (needs --rtt)"),
 		rtt:        fs.Float64("rtt", 0, "`seconds` a rejection takes to reach its client"),
+		clients:    fs.Int("clients", 1, "`K` clients share the load evenly, each with its own policy state"),
+		errorRate:  fs.Float64("error-rate", 0, "chance `X` that an attempt the server serves fails all the same (a transient error)"),
+		ask:        fs.String("ask", "retry", "when a control is asked for a retry: at the `failure` or when the retry is due (retry)"),
 	}
 }
 
@@ -58,7 +65,7 @@ func addOverloadFlags(fs *flag.FlagSet) overloadFlags {
 // herdsim's validation errors.
 var flagNames = map[string]string{
 	"Rate": "--normal", "Queue": "--queue", "Retries": "--retries", "RejectCost": "--reject-cost",
-	"Deadline": "--deadline", "RTT": "--rtt",
+	"Deadline": "--deadline", "RTT": "--rtt", "Fleet": "--clients", "ErrorRate": "--error-rate",
 }
 
 func overloadCmd(args []string, stdout, stderr io.Writer) error {
@@ -90,6 +97,9 @@ func overloadCmd(args []string, stdout, stderr io.Writer) error {
 // scenarios returns the scenarios picked, with the flags applied, each
 // checked by herdsim's own rule.
 func (f overloadFlags) scenarios() ([]herdsim.Scenario, error) {
+	if *f.ask != "failure" && *f.ask != "retry" {
+		return nil, fmt.Errorf("%w: --ask %q: want failure or retry", errUsage, *f.ask)
+	}
 	scenarios, err := pick("scenario", *f.scenario, herdsim.Scenarios(), func(s herdsim.Scenario) string { return s.Name }, "")
 	if err != nil {
 		return nil, err
@@ -104,6 +114,7 @@ func (f overloadFlags) scenarios() ([]herdsim.Scenario, error) {
 		}
 		sc.Queue, sc.Retries, sc.RejectCost, sc.Drop = *f.queue, *f.retries, *f.rejectCost, *f.drop
 		sc.Deadline, sc.RTT = *f.deadline, *f.rtt
+		sc.Fleet, sc.ErrorRate, sc.AskAtFailure = *f.clients, *f.errorRate, *f.ask == "failure"
 		if err := sc.Validate(); err != nil {
 			var se *herdsim.ScenarioError
 			if errors.As(err, &se) {
@@ -126,7 +137,7 @@ func overloadRows(scenarios []herdsim.Scenario, policies []herdsim.Policy, seed 
 		}
 		for _, p := range policies {
 			r := o.Run(sc, p, seed)
-			row := overloadRow{Scenario: sc.Name, Policy: p.Name, Amplification: r.Amplification,
+			row := overloadRow{Scenario: sc.Name, Policy: p.Name, Clients: sc.Fleet, ErrorRate: sc.ErrorRate, Amplification: r.Amplification,
 				SuccessRate: r.SuccessRate, GoodputRatio: r.GoodputRatio, P99Latency: r.P99Latency}
 			if r.Recovered {
 				v := r.Recovery
@@ -157,11 +168,14 @@ func (f overloadFlags) table(rows []overloadRow) table {
 	if *f.deadline > 0 {
 		clients = fmt.Sprintf("retries until a %g s deadline", *f.deadline)
 	}
+	clients += ", controls per client at their defaults, asked when the retry is due"
+	if *f.ask == "failure" {
+		clients = strings.Replace(clients, "when the retry is due", "at the failure", 1)
+	}
 	t := table{
-		title: fmt.Sprintf("Overload and recovery (%s, %s, budget ratio %.1f + %d/s), seed %d",
-			server, clients, herdsim.OverloadBudgetRatio, herdsim.OverloadBudgetFloor, *f.seed),
-		cols: []string{"scenario", "policy", "recovery_s", "amplification", "success_rate", "goodput_ratio", "p99_latency_s"},
-		json: rows,
+		title: fmt.Sprintf("Overload and recovery (%s; %s), seed %d", server, clients, *f.seed),
+		cols:  []string{"scenario", "policy", "clients", "error_rate", "recovery_s", "amplification", "success_rate", "goodput_ratio", "p99_latency_s"},
+		json:  rows,
 	}
 	for _, r := range rows {
 		rec := "never"
@@ -171,22 +185,36 @@ func (f overloadFlags) table(rows []overloadRow) table {
 		if r.Recovery != nil {
 			rec = strconv.FormatFloat(*r.Recovery, 'f', 0, 64)
 		}
-		t.rows = append(t.rows, []string{r.Scenario, r.Policy, rec,
+		t.rows = append(t.rows, []string{r.Scenario, r.Policy, strconv.Itoa(r.Clients), strconv.FormatFloat(r.ErrorRate, 'g', -1, 64), rec,
 			fmt.Sprintf("%.2f", r.Amplification), fmt.Sprintf("%.3f", r.SuccessRate),
 			fmt.Sprintf("%.3f", r.GoodputRatio), fmt.Sprintf("%.2f", r.P99Latency)})
 	}
 	return t
 }
 
-// pickPolicies returns the policies named in list (all if it is empty).
+// pickPolicies returns the policies named in list (the default table's if
+// it is empty): each a strategy, optionally with +control.
 func pickPolicies(list string) ([]herdsim.Policy, error) {
-	all := herdsim.OverloadPolicies()
-	var plain []string
-	for _, p := range all[:len(all)/2] {
-		plain = append(plain, p.Name)
+	if list == "" {
+		return herdsim.OverloadPolicies(), nil
 	}
-	hint := "a strategy of the lab or none, optionally +budget (" + strings.Join(plain, ", ") + ")"
-	return pick("policy", list, all, func(p herdsim.Policy) string { return p.Name }, hint)
+	var out []herdsim.Policy
+	for _, name := range strings.Split(list, ",") {
+		p, err := herdsim.ParsePolicy(strings.TrimSpace(name))
+		if err != nil {
+			var strategies, controls []string
+			for _, e := range herdsim.Strategies() {
+				strategies = append(strategies, e.Name)
+			}
+			for _, c := range herdsim.Controls() {
+				controls = append(controls, "+"+c.Name)
+			}
+			return nil, fmt.Errorf("%w: --policy %q: %v; want a strategy (%s), optionally with one control (%s)",
+				errUsage, name, err, strings.Join(strategies, ", "), strings.Join(controls, ", "))
+		}
+		out = append(out, p)
+	}
+	return out, nil
 }
 
 // pick returns the items of all named in the comma-separated list (all of

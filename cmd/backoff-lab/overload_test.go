@@ -25,7 +25,7 @@ func TestOverload_JSON(t *testing.T) {
 	if len(rows) != 4 {
 		t.Fatalf("%d rows, want 4 (2 scenarios × 2 policies)", len(rows))
 	}
-	want := []string{"amplification", "goodput_ratio", "p99_latency_s", "policy", "recovery_s", "scenario", "success_rate"}
+	want := []string{"amplification", "clients", "error_rate", "goodput_ratio", "p99_latency_s", "policy", "recovery_s", "scenario", "success_rate"}
 	for _, row := range rows {
 		var keys []string
 		for k := range row {
@@ -56,7 +56,7 @@ func TestOverload_CSV(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := strings.Join(recs[0], ","); got != "scenario,policy,recovery_s,amplification,success_rate,goodput_ratio,p99_latency_s" {
+	if got := strings.Join(recs[0], ","); got != "scenario,policy,clients,error_rate,recovery_s,amplification,success_rate,goodput_ratio,p99_latency_s" {
 		t.Errorf("header %q", got)
 	}
 	if want := 1 + len(herdsim.OverloadPolicies()); len(recs) != want {
@@ -74,8 +74,8 @@ func TestOverload_UsageErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"overload", "--scenario", "flood"}, `unknown scenario "flood"; valid: spike, storm, sustained_open, sustained_closed`},
-		{[]string{"overload", "--policy", "none,jitter"}, `unknown policy "jitter"`},
+		{[]string{"overload", "--scenario", "flood"}, `unknown scenario "flood"; valid: steady, spike, storm, sustained_open, sustained_closed`},
+		{[]string{"overload", "--policy", "none,jitter"}, `--policy "jitter": unknown strategy "jitter"`},
 		{[]string{"overload", "--format", "yaml"}, `--format "yaml"`},
 		{[]string{"overload", "--seed", "-1"}, `invalid value "-1" for flag -seed`},
 		{[]string{"overload", "storm"}, `unexpected argument "storm"`},
@@ -90,6 +90,13 @@ func TestOverload_UsageErrors(t *testing.T) {
 		{[]string{"overload", "--deadline", "10"}, `--deadline 10 needs --rtt above 0`},
 		{[]string{"overload", "--deadline", "-1", "--rtt", "0.1"}, `--deadline -1: want 0 (none) to 3600 seconds`},
 		{[]string{"overload", "--rtt", "NaN"}, `--rtt NaN: want 0 to 10 seconds`},
+		{[]string{"overload", "--clients", "0"}, `--clients 0: want 1 to 100000 clients`},
+		{[]string{"overload", "--clients", "100001"}, `--clients 100001: want 1 to 100000 clients`},
+		{[]string{"overload", "--error-rate", "1.5"}, `--error-rate 1.5: want 0 to 1`},
+		{[]string{"overload", "--error-rate", "NaN"}, `--error-rate NaN: want 0 to 1`},
+		{[]string{"overload", "--error-rate", "-0.1"}, `--error-rate -0.1: want 0 to 1`},
+		{[]string{"overload", "--policy", "full_jitter+retry"}, `--policy "full_jitter+retry": unknown control "+retry"`},
+		{[]string{"overload", "--ask", "later"}, `--ask "later": want failure or retry`},
 		{[]string{"overload", "--deadline", "100", "--rtt", "0.001"}, `allows 100000 retries a request; want at most 10000`},
 		{[]string{"overload", "--deadline", "60", "--rtt", "0.01", "--normal", "100"}, `want at most 20000000: lower --normal, --retries or --deadline, or raise --rtt`},
 	}
@@ -130,8 +137,8 @@ func TestOverload_Table(t *testing.T) {
 	if len(lines) != 4 || !strings.Contains(lines[0], "seed 3") || !strings.HasPrefix(lines[2], "scenario") {
 		t.Fatalf("table:\n%s", stdout)
 	}
-	if f := strings.Fields(lines[3]); len(f) != 7 || f[0] != "storm" || f[1] != "none" || f[2] != "never" {
-		t.Errorf("row %q, want storm none never ...", lines[3])
+	if f := strings.Fields(lines[3]); len(f) != 9 || f[0] != "storm" || f[1] != "none" || f[2] != "1" || f[3] != "0" || f[4] != "never" {
+		t.Errorf("row %q, want storm none 1 0 never ...", lines[3])
 	}
 }
 
@@ -139,12 +146,12 @@ func TestOverload_Table(t *testing.T) {
 // title says which variant ran. At 20 requests/s with dropped attempts the
 // spike leaves nothing metastable behind: both policies recover, none sooner.
 func TestOverload_Variant(t *testing.T) {
-	code, stdout, stderr := runLab(t, "overload", "--scenario", "spike", "--policy", "none,full_jitter", "--normal", "20", "--drop", "--queue", "200", "--retries", "4")
+	code, stdout, stderr := runLab(t, "overload", "--scenario", "spike", "--policy", "none,full_jitter", "--normal", "20", "--drop", "--queue", "200", "--retries", "2")
 	if code != exitOK || stderr != "" {
 		t.Fatalf("exit %d, stderr %q", code, stderr)
 	}
 	lines := strings.Split(strings.TrimSpace(stdout), "\n")
-	for _, want := range []string{"queue 200", "full queue drops", "normal load 20/s", "4 retries"} {
+	for _, want := range []string{"queue 200", "full queue drops", "normal load 20/s", "2 retries"} {
 		if !strings.Contains(lines[0], want) {
 			t.Errorf("title %q does not say %q", lines[0], want)
 		}
@@ -155,9 +162,9 @@ func TestOverload_Variant(t *testing.T) {
 	var rec [2]float64
 	for i, line := range lines[3:] {
 		f := strings.Fields(line)
-		v, err := strconv.ParseFloat(f[2], 64)
+		v, err := strconv.ParseFloat(f[4], 64)
 		if err != nil {
-			t.Fatalf("row %q: recovery %q, want a number", line, f[2])
+			t.Fatalf("row %q: recovery %q, want a number", line, f[4])
 		}
 		rec[i] = v
 	}
