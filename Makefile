@@ -5,7 +5,7 @@ BENCHSTAT := $(GO) run golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c
 STATICCHECK := $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 BENCH_COUNT ?= 6
 
-.PHONY: build demo test vet fuzz bench clean
+.PHONY: build demo test golden vet fuzz bench clean
 
 include lab.mk soak.mk
 
@@ -23,11 +23,23 @@ demo: build lab-build
 	@$(LAB_BIN) plot --seed $(LAB_SEED) --out $(LAB_OUT)
 	@echo "open $(LAB_OUT)/retries.png and $(LAB_OUT)/windows.png to see it"
 
+# backoff/ is its own module, which ./... at the root does not enter, so
+# each step runs there too.
 test:
 	@test -z "$$(gofmt -l .)" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
 	$(GO) vet ./...
+	cd backoff && $(GO) vet ./...
 	$(STATICCHECK) ./...
+	cd backoff && $(STATICCHECK) ./...
 	$(GO) test -race -count=1 ./...
+	cd backoff && $(GO) test -race -count=1 ./...
+
+# Rewrite every golden file (transcripts, schedules, the lab's docs tables,
+# the reference sessions) with what the code now writes; review the diff.
+# Every test binary reads UPDATE_GOLDEN (internal/golden), so one run from
+# the root reaches them all.
+golden:
+	UPDATE_GOLDEN=1 $(GO) test -count=1 ./...
 
 # Fuzz the node's line handling for a while (FUZZTIME=5m for longer).
 FUZZTIME ?= 60s
@@ -40,7 +52,7 @@ fuzz:
 # requests; a burst of 30,000 and of 100,000 relays (docs/performance.md).
 bench: build
 	@mkdir -p out
-	$(GO) test -run XXX -bench 'Schedule|FillDraws' -benchmem -count $(BENCH_COUNT) ./backoff | tee out/bench-backoff.txt
+	cd backoff && $(GO) test -run XXX -bench 'Schedule|FillDraws' -benchmem -count $(BENCH_COUNT) . | tee ../out/bench-backoff.txt
 	$(BENCHSTAT) -filter .name:Schedule out/bench-backoff.txt
 	$(BENCHSTAT) -filter .name:FillDraws -col /draw out/bench-backoff.txt
 	$(GO) test -run XXX -bench 'Echo$$|Compute' -benchmem -count $(BENCH_COUNT) ./handlers | tee out/bench-handlers.txt

@@ -3,6 +3,7 @@ module github.com/backoff-node/backoff-node
 go 1.26
 
 require (
+	github.com/backoff-node/backoff-node/backoff v0.0.0
 	github.com/google/go-cmp v0.7.0
 	github.com/jepsen-io/maelstrom/demo/go v0.0.0-20251128144731-cb7f07239012
 	gonum.org/v1/plot v0.17.0
@@ -18,3 +19,7 @@ require (
 	golang.org/x/image v0.30.0 // indirect
 	golang.org/x/text v0.28.0 // indirect
 )
+
+// The library is its own module, so that importing it adds nothing to a
+// user's go.sum; here it is built from the tree.
+replace github.com/backoff-node/backoff-node/backoff => ./backoff

@@ -55,6 +55,16 @@ const budgetSlots = 10
 // Budget is given (with the monotonic clock reading when there is one); a
 // time earlier than one already seen counts as that one.
 //
+// # As a Control
+//
+// A Budget is a [Control]: Allow for attempt 1 records a first attempt (as
+// [Budget.Request]) and always lets it go; Allow for a retry asks
+// [Budget.AllowRetry]. Done does nothing: a Budget counts attempts, not
+// outcomes, so it cannot tell a dead service from a lossy one, and a retry
+// given back unsent still counts. Its floor is per Budget: N clients with
+// a Budget each may retry N·MinPerSecond times a second against a service
+// that answers none of them.
+//
 // # Zero value and concurrency
 //
 // The zero Budget grants no retries (Ratio 0, no floor); use [NewBudget]. A
@@ -169,3 +179,20 @@ func (b *Budget) advance(now time.Time) int {
 	}
 	return int(b.slot % budgetSlots)
 }
+
+// Allow implements [Control]: attempt 1 (or less) is recorded as a first
+// attempt and always allowed; a retry is allowed if the budget grants it.
+// The last outcome is not used.
+func (b *Budget) Allow(now time.Time, attempt int, _ Outcome) Ticket {
+	if attempt <= 1 {
+		b.Request(now)
+		return Ticket{OK: true, Attempt: attempt}
+	}
+	if !b.AllowRetry(now) {
+		return refused(attempt)
+	}
+	return Ticket{OK: true, Attempt: attempt, Cost: 1}
+}
+
+// Done implements [Control]. A Budget does not learn from outcomes.
+func (b *Budget) Done(time.Time, Ticket, Outcome) {}

@@ -2,24 +2,21 @@ package backoff_test
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/backoff-node/backoff-node/backoff"
 )
 
+// A key names a schedule: this example fixes one so that its output is
+// the same on every run. Retry draws a fresh key per call unless given
+// WithSeed.
 func ExampleExponential() {
 	e := backoff.Exponential{Base: 0.1, Max: 2, Jitter: 0.1}
-	for _, d := range backoff.Schedule(e, 6, backoff.NewRand(1)) {
-		fmt.Printf("%.0f ", d*1000)
+	c := backoff.NewCursor(e, 42)
+	for range 6 {
+		fmt.Printf("%v ", backoff.Duration(c.Next()).Round(time.Millisecond))
 	}
 	fmt.Println()
 	// Output:
-	// 107 213 409 819 1700 2000
-}
-
-func ExampleExponential_Delay() {
-	e := backoff.Exponential{Base: 0.1, Max: 2, Jitter: 0.1}
-	// Retry 2 with the jitter draw u = 0.5: 0.1 · 2² · (1 + 0.1·0.5).
-	fmt.Printf("%.3f s\n", e.Delay(2, 0.5))
-	// Output:
-	// 0.420 s
+	// 107ms 203ms 411ms 828ms 1.606s 2s
 }

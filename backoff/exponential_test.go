@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+
+	"github.com/backoff-node/backoff-node/backoff/internal/draw"
 )
 
 func TestExponentialDelay(t *testing.T) {
@@ -32,23 +34,44 @@ func TestExponentialDelay(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := tt.e.Delay(tt.k, tt.u); math.Abs(got-tt.want) > 1e-12 {
+			if got := tt.e.delay(tt.k, tt.u); math.Abs(got-tt.want) > 1e-12 {
 				t.Errorf("Delay(%d, %v) = %v, want %v", tt.k, tt.u, got, tt.want)
 			}
 		})
 	}
 }
 
-// Fill must agree with Delay draw for draw: Fill is the fast loop, Delay the
-// formula as the spec writes it.
-func TestExponentialFillMatchesDelay(t *testing.T) {
+// schedule returns the first n delays of the schedule seed names, as Retry
+// with WithSeed(seed) would sleep them (before its cap), one Delay at a time.
+func schedule(s Strategy, n int, seed uint64) []float64 {
+	c := NewCursor(s, draw.Key(seed))
+	d := make([]float64, n)
+	for k := range d {
+		d[k] = c.Next()
+	}
+	return d
+}
+
+// TestExponentialFillRange: the fast path of Cursor.Fill (fillRange) gives
+// Delay's values bit for bit, from any retry on, also under Capped: the
+// doubling loop and the stepped stream are exact.
+func TestExponentialFillRange(t *testing.T) {
 	for seed := uint64(0); seed < 200; seed++ {
 		e := Exponential{Base: 0.001 + float64(seed)*0.01, Max: 5 + float64(seed), Jitter: float64(seed%11) / 10}
-		got := Schedule(e, 1200, NewRand(seed))
-		u := newStream(NewRand(seed))
-		for k, d := range got {
-			if want := e.Delay(k, u.At(k)); d != want {
-				t.Fatalf("seed %d: Fill[%d] = %v, Delay = %v", seed, k, d, want)
+		if seed%7 == 0 {
+			e.Max = 0 // no cap: d grows until it overflows
+		}
+		for _, s := range []Strategy{e, Capped{S: e, Max: 3}} {
+			want := schedule(s, 1200, seed)
+			from := int(seed % 50)
+			got := make([]float64, len(want)-from)
+			if !s.(rangeFiller).fillRange(got, from, draw.Key(seed)) {
+				t.Fatalf("%+v: fillRange declined", s)
+			}
+			for i, d := range got {
+				if math.Float64bits(d) != math.Float64bits(want[from+i]) {
+					t.Fatalf("%+v seed %d: fillRange[%d] = %v, Delay = %v", s, seed, from+i, d, want[from+i])
+				}
 			}
 		}
 	}
@@ -57,7 +80,7 @@ func TestExponentialFillMatchesDelay(t *testing.T) {
 // Every delay lies in its interval [b·2^k, b·2^k·(1+j)) clipped to the cap,
 // for many random seeds and parameters.
 func TestExponentialBounds(t *testing.T) {
-	params := NewRand(7)
+	params := draw.NewRand(7)
 	for i := 0; i < 2000; i++ {
 		base := 0.001 + params.Float64()*10
 		e := Exponential{Base: base, Max: base + params.Float64()*86400, Jitter: params.Float64()}
@@ -66,7 +89,7 @@ func TestExponentialBounds(t *testing.T) {
 		}
 		n := params.IntN(200)
 		seed := params.Uint64()
-		for k, d := range Schedule(e, n, NewRand(seed)) {
+		for k, d := range schedule(e, n, seed) {
 			lo := math.Min(e.Max, math.Ldexp(e.Base, k))
 			hi := math.Min(e.Max, math.Ldexp(e.Base, k)*(1+e.Jitter))
 			if d < lo || d > hi || d > e.Max || math.IsNaN(d) {
@@ -78,9 +101,9 @@ func TestExponentialBounds(t *testing.T) {
 
 func TestScheduleReproducible(t *testing.T) {
 	e := Exponential{Base: 0.1, Max: 2, Jitter: 0.1}
-	a := Schedule(e, 50, NewRand(8130955412))
-	b := Schedule(e, 50, NewRand(8130955412))
-	c := Schedule(e, 50, NewRand(8130955413))
+	a := schedule(e, 50, 8130955412)
+	b := schedule(e, 50, 8130955412)
+	c := schedule(e, 50, 8130955413)
 	for k := range a {
 		if a[k] != b[k] {
 			t.Fatalf("same seed, delay %d: %v != %v", k, a[k], b[k])
@@ -90,7 +113,7 @@ func TestScheduleReproducible(t *testing.T) {
 		t.Errorf("seeds 8130955412 and 8130955413 gave the same first delays %v", a[:3])
 	}
 	// A shorter schedule is a prefix of a longer one: one draw per retry.
-	short := Schedule(e, 3, NewRand(8130955412))
+	short := schedule(e, 3, 8130955412)
 	for k := range short {
 		if short[k] != a[k] {
 			t.Errorf("prefix property broken at %d: %v != %v", k, short[k], a[k])
@@ -101,7 +124,7 @@ func TestScheduleReproducible(t *testing.T) {
 // The published seed->schedule mapping must never change silently: clients
 // store seeds to reproduce what the node did.
 func TestScheduleGolden(t *testing.T) {
-	got := Schedule(Exponential{Base: 0.1, Max: 2, Jitter: 0.1}, 6, NewRand(1))
+	got := schedule(Exponential{Base: 0.1, Max: 2, Jitter: 0.1}, 6, 1)
 	want := []int64{107, 213, 409, 819, 1700, 2000}
 	if ms := millisOf(got); !slices.Equal(ms, want) {
 		t.Fatalf("seed 1 schedule = %v ms, want %v", ms, want)
@@ -118,12 +141,12 @@ func millisOf(s []float64) []int64 {
 
 func BenchmarkSchedule(b *testing.B) {
 	e := Exponential{Base: 0.1, Max: 2, Jitter: 0.1}
-	r := NewRand(1)
+	r := draw.NewRand(1)
 	dst := make([]float64, 1000)
 	b.ReportAllocs()
-	b.ResetTimer()
 	for b.Loop() {
-		e.Fill(dst, r)
+		c := NewCursor(e, r.Uint64())
+		c.Fill(dst)
 	}
 	// Report per delay, the unit the performance target is stated in.
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(dst)), "ns/delay")
@@ -133,12 +156,12 @@ func BenchmarkSchedule(b *testing.B) {
 // about equally, and neighbouring draws uncorrelated.
 func TestStreamUniform(t *testing.T) {
 	const n = 200000
-	u := newStream(NewRand(3))
+	key := draw.Key(3)
 	var sum, cross float64
 	var deciles [10]int
-	prev := u.At(0)
+	prev := draw.At(key, 0)
 	for k := 0; k < n; k++ {
-		x := u.At(k)
+		x := draw.At(key, k)
 		if x < 0 || x >= 1 {
 			t.Fatalf("At(%d) = %v, outside [0, 1)", k, x)
 		}
@@ -161,7 +184,7 @@ func TestStreamUniform(t *testing.T) {
 	}
 }
 
-// fillRandPerDelay is Exponential.Fill as it would be with one call through
+// fillRandPerDelay is Cursor.Fill over an Exponential as it would be with one call through
 // *rand.Rand per delay: the design Fill avoids, kept for BenchmarkFillDraws.
 func fillRandPerDelay(e Exponential, dst []float64, r *rand.Rand) {
 	d := e.Base
@@ -175,8 +198,8 @@ func fillRandPerDelay(e Exponential, dst []float64, r *rand.Rand) {
 
 // BenchmarkFillDraws compares the two ways to draw the jitter of each delay
 // in a schedule of 1000: a method call through *rand.Rand per delay, and
-// what Fill does (one key from the Rand, then SplitMix64 stepped by
-// addition). It backs the README's claim about why a delay is cheap.
+// what Cursor.Fill does (one key from the Rand, then SplitMix64 stepped by
+// addition). It backs the claim about why a delay is cheap.
 func BenchmarkFillDraws(b *testing.B) {
 	e := Exponential{Base: 0.1, Max: 2, Jitter: 0.1}
 	dst := make([]float64, 1000)
@@ -185,10 +208,10 @@ func BenchmarkFillDraws(b *testing.B) {
 		fill func(*rand.Rand)
 	}{
 		{"draw=Rand.Float64", func(r *rand.Rand) { fillRandPerDelay(e, dst, r) }},
-		{"draw=Stream", func(r *rand.Rand) { e.Fill(dst, r) }},
+		{"draw=Stream", func(r *rand.Rand) { c := NewCursor(e, r.Uint64()); c.Fill(dst) }},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
-			r := NewRand(1)
+			r := draw.NewRand(1)
 			b.ReportAllocs()
 			for b.Loop() {
 				bc.fill(r)

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"time"
+
+	"github.com/backoff-node/backoff-node/backoff/internal/draw"
 )
 
 // Defaults of Retry. With them a call is tried up to 6 times, and the
@@ -34,7 +36,7 @@ const (
 type Option func(*retryConfig)
 
 type retryConfig struct {
-	strategy       Stepper
+	strategy       Strategy
 	maxDelay       time.Duration
 	key            uint64
 	keySet         bool
@@ -48,7 +50,7 @@ type retryConfig struct {
 // WithStrategy sets the strategy of the delays (default: Exponential with
 // DefaultRetryBase and DefaultRetryJitter). Its delays are capped at the
 // max delay (WithMaxDelay).
-func WithStrategy(s Stepper) Option { return func(c *retryConfig) { c.strategy = s } }
+func WithStrategy(s Strategy) Option { return func(c *retryConfig) { c.strategy = s } }
 
 // WithMaxDelay caps every delay, and every Retry-After, at d (default
 // DefaultRetryMaxDelay).
@@ -63,7 +65,7 @@ func WithRand(r *rand.Rand) Option {
 
 // WithSeed makes the schedule a function of seed, as NewRand(seed) would
 // draw it: the same seed, the same delays.
-func WithSeed(seed uint64) Option { return WithRand(NewRand(seed)) }
+func WithSeed(seed uint64) Option { return WithRand(draw.NewRand(seed)) }
 
 // WithMaxRetries sets how many retries may follow the first attempt
 // (default DefaultRetryMaxRetries); a negative n means no limit, which

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/backoff-node/backoff-node/backoff"
+	"github.com/backoff-node/backoff-node/backoff/catalog"
 	"github.com/backoff-node/backoff-node/internal/contract"
 )
 
@@ -151,7 +152,8 @@ func computeJSON(in []byte, out io.Writer) {
 		if m.Body.Type == "compute_backoff" {
 			e := backoff.Exponential{Base: contract.DefaultBase, Max: contract.DefaultMax, Jitter: contract.DefaultJitter}
 			delays = append(delays[:0], make([]float64, m.Body.MaxRetries)...)
-			e.Fill(delays, backoff.NewRand(m.Body.Seed))
+			c := backoff.NewCursor(e, catalog.NewRand(m.Body.Seed).Uint64())
+			c.Fill(delays)
 			ms = ms[:0]
 			var total int64
 			for _, d := range delays {

@@ -67,7 +67,7 @@ type scheduleReq struct {
 	params   contract.Params
 	seed     uint64
 	strategy string
-	stepper  backoff.Stepper // the strategy, configured and capped
+	stepper  backoff.Strategy // the strategy, configured and capped
 }
 
 // cursor returns a cursor at the start of the request's schedule.

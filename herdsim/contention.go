@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/backoff-node/backoff-node/backoff"
+	"github.com/backoff-node/backoff-node/backoff/catalog"
 )
 
 // Parameters of AWS's contention experiment (aws-arch-backoff-simulator,
@@ -27,11 +28,11 @@ const (
 // at AWSBase.
 func AWSStrategies() []Entry {
 	return []Entry{
-		{"none", backoff.Constant{Interval: 0}, "no backoff"},
-		{"exponential_no_jitter", backoff.Exponential{Base: 2 * AWSBase, Max: AWSCap}, "min(2000, 10·2^k) ms"},
-		{"equal_jitter", backoff.EqualJitter{Base: 2 * AWSBase, Max: AWSCap}, "base 10 ms, cap 2000 ms"},
-		{"full_jitter", backoff.FullJitter{Base: 2 * AWSBase, Max: AWSCap}, "base 10 ms, cap 2000 ms"},
-		{"decorrelated_jitter", backoff.DecorrelatedJitter{Base: AWSBase, Max: AWSCap}, "base 5 ms, cap 2000 ms"},
+		{"none", Of(backoff.Constant{Interval: 0}), "no backoff"},
+		{"exponential_no_jitter", Of(backoff.Exponential{Base: 2 * AWSBase, Max: AWSCap}), "min(2000, 10·2^k) ms"},
+		{"equal_jitter", Of(backoff.EqualJitter{Base: 2 * AWSBase, Max: AWSCap}), "base 10 ms, cap 2000 ms"},
+		{"full_jitter", Of(backoff.FullJitter{Base: 2 * AWSBase, Max: AWSCap}), "base 10 ms, cap 2000 ms"},
+		{"decorrelated_jitter", Of(backoff.DecorrelatedJitter{Base: AWSBase, Max: AWSCap}), "base 5 ms, cap 2000 ms"},
 	}
 }
 
@@ -48,19 +49,19 @@ const PacedBase = 6 * 2 * AWSBase
 // (scales in [1/2, 1)), with scales in [0, 1), and with random client ids;
 // and sawtooth backoff, from the contention-resolution literature.
 func OurContenders() []Entry {
-	paced := backoff.Paced{Base: PacedBase, Max: AWSCap}
-	anchored := backoff.Anchored{Base: 2 * AWSBase, Max: AWSCap}
-	def := backoff.Staggered{Base: 2 * AWSBase, Max: AWSCap, Low: backoff.StaggeredLow}
-	wide := backoff.Staggered{Base: 2 * AWSBase, Max: AWSCap, Low: 0}
+	paced := catalog.Paced{Base: PacedBase, Max: AWSCap}
+	anchored := catalog.Anchored{Base: 2 * AWSBase, Max: AWSCap}
+	def := catalog.Staggered{Base: 2 * AWSBase, Max: AWSCap, Low: catalog.StaggeredLow}
+	wide := catalog.Staggered{Base: 2 * AWSBase, Max: AWSCap, Low: 0}
 	return []Entry{
-		{"paced", paced, "first window 60 ms, growth √2, cap 2000 ms, consecutive client ids"},
-		{"paced_random_ids", backoff.StrategyFunc(paced.Fill), "the same, random client ids"},
-		{"anchored", anchored, "base 10 ms, cap 2000 ms, consecutive client ids"},
-		{"anchored_random_ids", backoff.StrategyFunc(anchored.Fill), "the same, random client ids"},
-		{"staggered", def, "base 10 ms, cap 2000 ms, scale [1/2, 1), consecutive client ids"},
-		{"staggered_low0", wide, "the same, scale [0, 1)"},
-		{"staggered_random_ids", backoff.StrategyFunc(def.Fill), "the default, random client ids"},
-		{"sawtooth", backoff.Sawtooth{Base: 2 * AWSBase, Max: AWSCap}, "base 10 ms, cap 2000 ms (Bender et al., SPAA 2005)"},
+		{"paced", Of(paced), "first window 60 ms, growth √2, cap 2000 ms, consecutive client ids"},
+		{"paced_random_ids", RandomIDs(paced), "the same, random client ids"},
+		{"anchored", Of(anchored), "base 10 ms, cap 2000 ms, consecutive client ids"},
+		{"anchored_random_ids", RandomIDs(anchored), "the same, random client ids"},
+		{"staggered", Of(def), "base 10 ms, cap 2000 ms, scale [1/2, 1), consecutive client ids"},
+		{"staggered_low0", Of(wide), "the same, scale [0, 1)"},
+		{"staggered_random_ids", RandomIDs(def), "the default, random client ids"},
+		{"sawtooth", Of(catalog.Sawtooth{Base: 2 * AWSBase, Max: AWSCap}), "base 10 ms, cap 2000 ms (Bender et al., SPAA 2005)"},
 	}
 }
 
@@ -101,11 +102,11 @@ type ContentionResult struct {
 // read; a write with a stale version fails, and the client backs off (delay
 // k of its schedule after its (k+1)-th failure), re-reads and tries again,
 // until its one write succeeds. Each message takes |N(10, 2)| ms. A
-// [backoff.KeyedStrategy] gets client i's key as (run·clients + i), so the
+// [KeyedStrategy] gets client i's key as (run·clients + i), so the
 // clients of a run have consecutive ids. All randomness comes from one
 // source seeded with seed.
-func Contend(s backoff.Strategy, clients, runs int, seed uint64) ContentionResult {
-	r := backoff.NewRand(seed)
+func Contend(s Strategy, clients, runs int, seed uint64) ContentionResult {
+	r := catalog.NewRand(seed)
 	var c contention
 	var calls, time float64
 	for run := 0; run < runs; run++ {
@@ -130,7 +131,7 @@ const (
 	writeArrives        // a client's write reaches the row
 )
 
-func (c *contention) run(s backoff.Strategy, clients int, firstKey uint64, r *rand.Rand) (calls int, end float64) {
+func (c *contention) run(s Strategy, clients int, firstKey uint64, r *rand.Rand) (calls int, end float64) {
 	c.sched = grow(c.sched, clients*clients)
 	c.version = grow(c.version, clients)
 	c.fails = grow(c.fails, clients)

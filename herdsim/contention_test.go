@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/backoff-node/backoff-node/backoff"
+	"github.com/backoff-node/backoff-node/backoff/catalog"
 )
 
 // The model reproduces every published figure within 15 %. With -short it
@@ -38,7 +39,7 @@ func TestContendBounds(t *testing.T) {
 		}
 	}
 	// One client never contends: one call, four messages of about 10 ms.
-	got := Contend(backoff.Constant{}, 1, 200, 5)
+	got := Contend(Of(backoff.Constant{}), 1, 200, 5)
 	if got.Calls != 1 || math.Abs(got.Time-40) > 1 {
 		t.Errorf("one client: %+v, want 1 call in about 40 ms", got)
 	}
@@ -46,7 +47,7 @@ func TestContendBounds(t *testing.T) {
 
 func TestEventQueueOrders(t *testing.T) {
 	var q eventQueue
-	r := backoff.NewRand(9)
+	r := catalog.NewRand(9)
 	for i := 0; i < 500; i++ {
 		q.push(event{t: r.Float64(), id: int32(i)})
 	}
@@ -70,7 +71,7 @@ func TestAnchoredContentionBar(t *testing.T) {
 	if testing.Short() {
 		runs = 30
 	}
-	mean := func(s backoff.Strategy) (calls, time float64) {
+	mean := func(s Strategy) (calls, time float64) {
 		for seed := uint64(1); seed <= seeds; seed++ {
 			r := Contend(s, clients, runs, seed)
 			calls += r.Calls / seeds
@@ -78,7 +79,7 @@ func TestAnchoredContentionBar(t *testing.T) {
 		}
 		return calls, time
 	}
-	named := map[string]backoff.Strategy{}
+	named := map[string]Strategy{}
 	for _, e := range append(AWSStrategies(), OurContenders()...) {
 		named[e.Name] = e.Strategy
 	}
@@ -103,7 +104,7 @@ func TestContentionBound(t *testing.T) {
 		t.Fatalf("ContentionBound(10) = %v, %v; want 10, 200", calls, ms)
 	}
 	for _, n := range []int{10, 100} {
-		r := Contend(backoff.FullJitter{Base: 2 * AWSBase, Max: AWSCap}, n, 20, 1)
+		r := Contend(Of(backoff.FullJitter{Base: 2 * AWSBase, Max: AWSCap}), n, 20, 1)
 		calls, ms := ContentionBound(n)
 		if r.Calls < calls || r.Time < ms {
 			t.Errorf("full jitter at %d clients: %v calls, %v ms, below the bound %v, %v", n, r.Calls, r.Time, calls, ms)
@@ -127,7 +128,7 @@ func TestPacedContentionBar(t *testing.T) {
 	if testing.Short() {
 		runs = 4
 	}
-	mean := func(s backoff.Strategy, clients int) (calls, time float64) {
+	mean := func(s Strategy, clients int) (calls, time float64) {
 		for seed := uint64(1); seed <= 10; seed++ {
 			r := Contend(s, clients, runs, seed)
 			calls += r.Calls / 10
@@ -135,7 +136,7 @@ func TestPacedContentionBar(t *testing.T) {
 		}
 		return calls, time
 	}
-	named := map[string]backoff.Strategy{}
+	named := map[string]Strategy{}
 	for _, e := range append(AWSStrategies(), OurContenders()...) {
 		named[e.Name] = e.Strategy
 	}

@@ -2,7 +2,7 @@
 // backoff strategy, and measures how the retries spread over time.
 //
 // N jobs fail at time 0 and every attempt fails; each job retries R times
-// with delays from a [backoff.Strategy]. T(j,k), the time of job j's retry k,
+// with delays from a [Strategy]. T(j,k), the time of job j's retry k,
 // is the sum of its first k+1 delays. [Measure] turns the retry times into
 // [Metrics]: how many jobs retry at the same moment (HerdPeak), how much of
 // the time line sees no retry at all (IdleFraction) and how much the wait

@@ -18,13 +18,13 @@ import (
 // and 6 (median 4, the mean of the middle two), every window holds at most
 // one retry: 1/(4/100) = 25.
 func TestEqualMedianByHand(t *testing.T) {
-	rows := EqualMedian([]Entry{{Name: "constant", Strategy: backoff.Constant{Interval: 1}}}, 2, 3, 1, 3, 6)
+	rows := EqualMedian([]Entry{{Name: "constant", Strategy: Of(backoff.Constant{Interval: 1})}}, 2, 3, 1, 3, 6)
 	r := rows[0]
 	if r.Factor != 2 || r.P50 != 6 || math.Abs(r.BusiestWindow-2/0.06) > 1e-9 || r.FirstWait != 2 || r.HerdPeak != 1 {
 		t.Errorf("constant: %+v; want factor 2, p50 6, busiest 33.33, first wait 2, herd_peak 1", r)
 	}
 	job := 0
-	two := backoff.StrategyFunc(func(dst []float64, _ *rand.Rand) {
+	two := StrategyFunc(func(dst []float64, _ *rand.Rand) {
 		w := []float64{1, 3}[job%2]
 		job++
 		for k := range dst {

@@ -4,13 +4,11 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
-
-	"github.com/backoff-node/backoff-node/backoff"
 )
 
 // gamed is the strategy the audit built to win the scale-free metrics: a
 // random start within 3 hours, then a constant 5 minutes.
-var gamed = Entry{Name: "gamed", Strategy: backoff.StrategyFunc(func(dst []float64, r *rand.Rand) {
+var gamed = Entry{Name: "gamed", Strategy: StrategyFunc(func(dst []float64, r *rand.Rand) {
 	for k := range dst {
 		dst[k] = 300
 	}

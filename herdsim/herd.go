@@ -3,7 +3,7 @@ package herdsim
 import (
 	"math/rand/v2"
 
-	"github.com/backoff-node/backoff-node/backoff"
+	"github.com/backoff-node/backoff-node/backoff/catalog"
 )
 
 // Defaults of the simulation, from the issue that asked for it.
@@ -31,20 +31,20 @@ func (h *Herd) At(j, k int) float64 { return h.T[j*h.Retries+k] }
 // job order, so the result is a pure function of the arguments.
 //
 // The jobs have consecutive ids, as a queue numbers them, starting at an id
-// drawn from the source: a [backoff.KeyedStrategy] gets job j's id through
-// FillKey instead of a Fill call. Wrap a keyed strategy in
-// backoff.StrategyFunc(s.Fill) to give it random keys instead.
-func Simulate(h *Herd, s backoff.Strategy, jobs, retries int, seed uint64) {
-	SimulateRand(h, s, jobs, retries, backoff.NewRand(seed))
+// drawn from the source: a [KeyedStrategy] gets job j's id through
+// FillKey instead of a Fill call. Wrap a strategy built for ids in
+// RandomIDs(s) to give it random keys instead.
+func Simulate(h *Herd, s Strategy, jobs, retries int, seed uint64) {
+	SimulateRand(h, s, jobs, retries, catalog.NewRand(seed))
 }
 
 // SimulateRand is Simulate drawing from r; it does not allocate once h has
 // room.
-func SimulateRand(h *Herd, s backoff.Strategy, jobs, retries int, r *rand.Rand) {
+func SimulateRand(h *Herd, s Strategy, jobs, retries int, r *rand.Rand) {
 	h.Jobs, h.Retries = jobs, retries
 	h.T = grow(h.T, jobs*retries)
 	var first uint64
-	if _, ok := s.(backoff.KeyedStrategy); ok {
+	if _, ok := s.(KeyedStrategy); ok {
 		first = r.Uint64()
 	}
 	for j := 0; j < jobs; j++ {
@@ -60,8 +60,8 @@ func SimulateRand(h *Herd, s backoff.Strategy, jobs, retries int, r *rand.Rand) 
 
 // fillJob fills row with the delays of the job with the given key: through
 // FillKey for a keyed strategy, else through Fill from r.
-func fillJob(row []float64, s backoff.Strategy, key uint64, r *rand.Rand) {
-	if keyed, ok := s.(backoff.KeyedStrategy); ok {
+func fillJob(row []float64, s Strategy, key uint64, r *rand.Rand) {
+	if keyed, ok := s.(KeyedStrategy); ok {
 		keyed.FillKey(row, key)
 	} else {
 		s.Fill(row, r)

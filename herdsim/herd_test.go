@@ -5,13 +5,13 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/backoff-node/backoff-node/backoff"
+	"github.com/backoff-node/backoff-node/backoff/catalog"
 	"github.com/backoff-node/backoff-node/internal/contract"
 )
 
 func TestSimulateSumsDelays(t *testing.T) {
 	var h Herd
-	Simulate(&h, backoff.ExponentialMin{Min: 1, Unit: 1, Factor: 2}, 3, 4, 1)
+	Simulate(&h, Of(catalog.ExponentialMin{Min: 1, Unit: 1, Factor: 2}), 3, 4, 1)
 	// Delays 2, 3, 5, 9: retries at 2, 5, 10, 19 for every job.
 	want := []float64{2, 5, 10, 19}
 	for j := 0; j < 3; j++ {
@@ -24,12 +24,12 @@ func TestSimulateSumsDelays(t *testing.T) {
 }
 
 func TestSimulateKeyedJobsAreConsecutive(t *testing.T) {
-	s := backoff.Staggered{Base: 1, Max: math.Inf(1), Low: backoff.StaggeredLow}
+	s := catalog.Staggered{Base: 1, Max: math.Inf(1), Low: catalog.StaggeredLow}
 	var h Herd
-	Simulate(&h, s, 5, 3, 42)
-	first := backoff.NewRand(42).Uint64()
+	Simulate(&h, Of(s), 5, 3, 42)
+	first := catalog.NewRand(42).Uint64()
 	for j := 0; j < 5; j++ {
-		a := s.Delay(0, backoff.Phase(first+uint64(j))) // the job's scale
+		a := s.Delay(0, first+uint64(j), 0, 0) // the job's scale
 		for k, w := range []float64{a, 3 * a, 7 * a} {
 			if got := h.At(j, k); math.Abs(got-w) > 1e-12 {
 				t.Fatalf("T(%d,%d) = %v, want %v", j, k, got, w)
@@ -48,7 +48,7 @@ func TestSimulateReproducibleAndAllocFree(t *testing.T) {
 				t.Fatalf("%s: seed 7 gave two herds, differing at %d", e.Name, i)
 			}
 		}
-		r := backoff.NewRand(1)
+		r := catalog.NewRand(1)
 		if n := testing.AllocsPerRun(20, func() { SimulateRand(&a, e.Strategy, 50, 10, r) }); n != 0 {
 			t.Errorf("%s: SimulateRand allocates %v times into a herd with room, want 0", e.Name, n)
 		}

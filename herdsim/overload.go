@@ -113,7 +113,7 @@ func Scenarios() []Scenario {
 // under a retry control (a budget, a token bucket, a breaker) of its own.
 type Policy struct {
 	Name     string
-	Strategy backoff.Strategy
+	Strategy Strategy
 	// Control makes one client's control, a new one for each client of a
 	// run; nil for none.
 	Control func() backoff.Control
@@ -131,12 +131,12 @@ var overloadScale = map[string]float64{
 
 // Strategies returns the strategies a policy can name: `none` (immediate
 // retries) and every strategy of the lab, the slow ones scaled to a first
-// retry after about a second (with the library's Scaled).
+// retry after about a second (with catalog.Scaled).
 func Strategies() []Entry {
-	out := []Entry{{"none", backoff.Constant{Interval: 0}, "retry at once"}}
+	out := []Entry{{"none", Of(backoff.Constant{Interval: 0}), "retry at once"}}
 	for _, e := range Lab() {
 		if div, ok := overloadScale[e.Name]; ok {
-			e.Strategy = backoff.Scaled{S: e.Strategy.(backoff.Stepper), Unit: 1 / div}
+			e.Strategy = scaled(e.Strategy, 1/div)
 			e.Scale += fmt.Sprintf(", divided by %g", div)
 		}
 		out = append(out, e)

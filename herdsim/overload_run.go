@@ -91,7 +91,7 @@ type overloadRun struct {
 	arrivals *rand.Rand // open-loop arrival times
 	policy   *rand.Rand // the strategy's draws
 	retries  int        // the most a request makes: sc.MaxRetries()
-	keyed    backoff.KeyedStrategy
+	keyed    KeyedStrategy
 	keyBase  uint64
 
 	head, queued int     // the queue: a ring of finish times in o.ring
@@ -123,7 +123,7 @@ func (o *Overload) start(sc Scenario, p Policy, seed uint64) *overloadRun {
 	}
 	u := &overloadRun{Overload: o, sc: sc, p: p, seed: seed, retries: sc.MaxRetries(), nextArrival: math.Inf(1),
 		arrivals: rand.New(rand.NewPCG(seed, streamArrivals)), policy: rand.New(rand.NewPCG(seed, streamPolicy))}
-	if k, ok := p.Strategy.(backoff.KeyedStrategy); ok {
+	if k, ok := p.Strategy.(KeyedStrategy); ok {
 		u.keyed, u.keyBase = k, u.policy.Uint64()
 	}
 	if sc.Clients > 0 {

@@ -9,8 +9,8 @@ import (
 
 // TestDocsTables: the tables under docs/lab are what `make lab-docs` writes,
 // byte for byte, so a change to a strategy or a model that moves a figure
-// the docs show fails here until the tables are regenerated (go test
-// ./cmd/backoff-lab -update, or make lab-docs) and the prose re-read.
+// the docs show fails here until the tables are regenerated (make golden,
+// or make lab-docs) and the prose re-read.
 func TestDocsTables(t *testing.T) {
 	docs := filepath.Join("..", "..", "docs", "lab")
 	tables := []struct {

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/backoff-node/backoff-node/backoff"
+	"github.com/backoff-node/backoff-node/backoff/catalog"
 )
 
 // Defaults of compute_backoff and backoff_relay fields. Durations are in
@@ -70,28 +71,28 @@ const (
 )
 
 // strategies maps a strategy name to its configuration.
-var strategies = map[string]func(Params) backoff.Stepper{
-	"exponential": func(p Params) backoff.Stepper { return backoff.Exponential(p) },
-	"constant":    func(p Params) backoff.Stepper { return backoff.Constant{Interval: p.Base} },
-	"exponential_min": func(p Params) backoff.Stepper {
-		return backoff.ExponentialMin{Min: backoff.ExponentialMinOffset * p.Base, Unit: p.Base, Factor: backoff.ExponentialMinFactor}
+var strategies = map[string]func(Params) backoff.Strategy{
+	"exponential": func(p Params) backoff.Strategy { return backoff.Exponential(p) },
+	"constant":    func(p Params) backoff.Strategy { return backoff.Constant{Interval: p.Base} },
+	"exponential_min": func(p Params) backoff.Strategy {
+		return catalog.ExponentialMin{Min: catalog.ExponentialMinOffset * p.Base, Unit: p.Base, Factor: catalog.ExponentialMinFactor}
 	},
-	"sidekiq": func(p Params) backoff.Stepper {
-		return backoff.Scaled{S: backoff.Sidekiq{Spread: backoff.SidekiqSpread}, Unit: SidekiqUnit * p.Base}
+	"sidekiq": func(p Params) backoff.Strategy {
+		return catalog.Scaled{S: catalog.Sidekiq{Spread: catalog.SidekiqSpread}, Unit: SidekiqUnit * p.Base}
 	},
-	"buckets": func(p Params) backoff.Stepper {
-		return backoff.Scaled{S: backoff.Buckets{}, Unit: BucketsUnit * p.Base}
+	"buckets": func(p Params) backoff.Strategy {
+		return catalog.Scaled{S: catalog.Buckets{}, Unit: BucketsUnit * p.Base}
 	},
-	"full_jitter":            func(p Params) backoff.Stepper { return backoff.FullJitter{Base: p.Base, Max: p.Max} },
-	"equal_jitter":           func(p Params) backoff.Stepper { return backoff.EqualJitter{Base: p.Base, Max: p.Max} },
-	"decorrelated_jitter":    func(p Params) backoff.Stepper { return backoff.DecorrelatedJitter{Base: p.Base, Max: p.Max} },
-	"decorrelated_jitter_v2": func(p Params) backoff.Stepper { return backoff.DecorrelatedJitterV2{Median: p.Base} },
-	"staggered": func(p Params) backoff.Stepper {
-		return backoff.Staggered{Base: p.Base, Max: p.Max, Low: backoff.StaggeredLow}
+	"full_jitter":            func(p Params) backoff.Strategy { return backoff.FullJitter{Base: p.Base, Max: p.Max} },
+	"equal_jitter":           func(p Params) backoff.Strategy { return backoff.EqualJitter{Base: p.Base, Max: p.Max} },
+	"decorrelated_jitter":    func(p Params) backoff.Strategy { return backoff.DecorrelatedJitter{Base: p.Base, Max: p.Max} },
+	"decorrelated_jitter_v2": func(p Params) backoff.Strategy { return catalog.DecorrelatedJitterV2{Median: p.Base} },
+	"staggered": func(p Params) backoff.Strategy {
+		return catalog.Staggered{Base: p.Base, Max: p.Max, Low: catalog.StaggeredLow}
 	},
-	"anchored": func(p Params) backoff.Stepper { return backoff.Anchored{Base: p.Base, Max: p.Max} },
-	"paced":    func(p Params) backoff.Stepper { return backoff.Paced{Base: p.Base, Max: p.Max} },
-	"sawtooth": func(p Params) backoff.Stepper { return backoff.Sawtooth{Base: p.Base, Max: p.Max} },
+	"anchored": func(p Params) backoff.Strategy { return catalog.Anchored{Base: p.Base, Max: p.Max} },
+	"paced":    func(p Params) backoff.Strategy { return catalog.Paced{Base: p.Base, Max: p.Max} },
+	"sawtooth": func(p Params) backoff.Strategy { return catalog.Sawtooth{Base: p.Base, Max: p.Max} },
 }
 
 // names is Names' answer, computed once.
@@ -109,7 +110,7 @@ func Names() []string { return slices.Clone(names) }
 
 // Lookup returns the strategy called name, configured with p and capped at
 // p.Max. The error for an unknown name lists the valid ones.
-func Lookup(name string, p Params) (backoff.Stepper, error) {
+func Lookup(name string, p Params) (backoff.Strategy, error) {
 	newStrategy, ok := strategies[name]
 	if !ok {
 		return nil, fmt.Errorf("unknown strategy %q; valid: %s", name, strings.Join(names, ", "))
@@ -120,16 +121,13 @@ func Lookup(name string, p Params) (backoff.Stepper, error) {
 // Key returns the key of the schedule a request's seed names for s. A
 // keyed strategy (staggered, anchored, paced) takes the seed itself as the job's
 // key, so that jobs sent with seeds 0, 1, 2, ... get evenly spread phases;
-// any other strategy takes the first draw of backoff.NewRand(seed), the
-// draw its Fill would take. The same seed always names the same schedule.
+// any other strategy takes the first draw of catalog.NewRand(seed), the
+// key backoff.WithSeed(seed) names. The same seed always names the same schedule.
 func Key(s backoff.Strategy, seed uint64) uint64 {
-	if c, ok := s.(backoff.Capped); ok {
-		s = c.S
-	}
-	if _, ok := s.(backoff.KeyedStrategy); ok {
+	if catalog.Keyed(s) {
 		return seed
 	}
-	return backoff.NewRand(seed).Uint64()
+	return catalog.NewRand(seed).Uint64()
 }
 
 // Millis converts a delay in seconds to whole milliseconds, rounding half

@@ -2,11 +2,11 @@ package contract
 
 import (
 	"math"
-	"slices"
 	"strings"
 	"testing"
 
 	"github.com/backoff-node/backoff-node/backoff"
+	"github.com/backoff-node/backoff-node/backoff/catalog"
 )
 
 // Every delay of every registered strategy, configured from many random
@@ -20,7 +20,7 @@ func TestStrategyBounds(t *testing.T) {
 			sawtooth = append(sawtooth, math.Ldexp(1, w))
 		}
 	}
-	params := backoff.NewRand(11)
+	params := catalog.NewRand(11)
 	for i := 0; i < 500; i++ {
 		base := 0.001 + params.Float64()*10
 		p := Params{Base: base, Max: base + params.Float64()*1000, Jitter: params.Float64()}
@@ -31,7 +31,7 @@ func TestStrategyBounds(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			d := backoff.Schedule(s, n, backoff.NewRand(seed))
+			d := schedule(s, n, catalog.NewRand(seed).Uint64())
 			prevT, capped := 0.0, false
 			for k, v := range d {
 				capped = capped || v >= p.Max // the cap changes retry times from here on
@@ -72,9 +72,9 @@ func TestStrategyBounds(t *testing.T) {
 					lo, hi = interval/2, interval
 				case "anchored", "paced":
 					// Retry k falls inside window k.
-					var windows interface{ Window(int) (float64, float64) } = backoff.Anchored{Base: p.Base, Max: p.Max}
+					var windows interface{ Window(int) (float64, float64) } = catalog.Anchored{Base: p.Base, Max: p.Max}
 					if name == "paced" {
-						windows = backoff.Paced{Base: p.Base, Max: p.Max}
+						windows = catalog.Paced{Base: p.Base, Max: p.Max}
 					}
 					tk := prevT + v
 					start, width := windows.Window(k)
@@ -106,21 +106,21 @@ func TestLookupAll(t *testing.T) {
 	p := Params{Base: 0.5, Max: 4, Jitter: 0.2}
 	tests := []struct {
 		name string
-		want backoff.Stepper
+		want backoff.Strategy
 	}{
 		{"exponential", backoff.Exponential{Base: 0.5, Max: 4, Jitter: 0.2}},
 		{"constant", backoff.Constant{Interval: 0.5}},
-		{"exponential_min", backoff.ExponentialMin{Min: 1.5, Unit: 0.5, Factor: 2}},
-		{"sidekiq", backoff.Scaled{S: backoff.Sidekiq{Spread: 30}, Unit: 0.5 / 15}},
-		{"buckets", backoff.Scaled{S: backoff.Buckets{}, Unit: 0.5 / 8}},
+		{"exponential_min", catalog.ExponentialMin{Min: 1.5, Unit: 0.5, Factor: 2}},
+		{"sidekiq", catalog.Scaled{S: catalog.Sidekiq{Spread: 30}, Unit: 0.5 / 15}},
+		{"buckets", catalog.Scaled{S: catalog.Buckets{}, Unit: 0.5 / 8}},
 		{"full_jitter", backoff.FullJitter{Base: 0.5, Max: 4}},
 		{"equal_jitter", backoff.EqualJitter{Base: 0.5, Max: 4}},
 		{"decorrelated_jitter", backoff.DecorrelatedJitter{Base: 0.5, Max: 4}},
-		{"decorrelated_jitter_v2", backoff.DecorrelatedJitterV2{Median: 0.5}},
-		{"staggered", backoff.Staggered{Base: 0.5, Max: 4, Low: 0.5}},
-		{"anchored", backoff.Anchored{Base: 0.5, Max: 4}},
-		{"paced", backoff.Paced{Base: 0.5, Max: 4}},
-		{"sawtooth", backoff.Sawtooth{Base: 0.5, Max: 4}},
+		{"decorrelated_jitter_v2", catalog.DecorrelatedJitterV2{Median: 0.5}},
+		{"staggered", catalog.Staggered{Base: 0.5, Max: 4, Low: 0.5}},
+		{"anchored", catalog.Anchored{Base: 0.5, Max: 4}},
+		{"paced", catalog.Paced{Base: 0.5, Max: 4}},
+		{"sawtooth", catalog.Sawtooth{Base: 0.5, Max: 4}},
 	}
 	for _, tt := range tests {
 		got, err := Lookup(tt.name, p)
@@ -146,32 +146,32 @@ func TestMillis(t *testing.T) {
 }
 
 // TestKey: a keyed strategy takes the seed as the job's key, any other the
-// first draw of NewRand(seed), so a seed names the same schedule as Fill
-// from NewRand(seed) does.
+// first draw of NewRand(seed), the key backoff.WithSeed(seed) names, so a
+// client that retries with WithSeed(seed) and a strategy Lookup returns
+// sleeps the schedule a request with that seed is given.
 func TestKey(t *testing.T) {
 	p := DefaultParams()
+	keyed := map[string]bool{"staggered": true, "anchored": true, "paced": true}
 	for _, name := range Names() {
 		s, _ := Lookup(name, p)
 		for _, seed := range []uint64{0, 1, 9, 1 << 53} {
-			want := make([]float64, 30)
-			if ks, ok := s.(backoff.Capped).S.(backoff.KeyedStrategy); ok {
-				if Key(s, seed) != seed {
-					t.Errorf("%s: Key(seed %d) = %d, want the seed itself", name, seed, Key(s, seed))
-				}
-				ks.FillKey(want, seed)
-				for k := range want {
-					want[k] = math.Min(want[k], p.Max)
-				}
-			} else {
-				s.Fill(want, backoff.NewRand(seed))
+			want := catalog.NewRand(seed).Uint64()
+			if keyed[name] {
+				want = seed
 			}
-			got := make([]float64, 30)
-			backoff.FillKey(s, got, Key(s, seed))
-			if !slices.Equal(got, want) {
-				t.Errorf("%s seed %d: %v, want %v", name, seed, got, want)
+			if got := Key(s, seed); got != want {
+				t.Errorf("%s: Key(seed %d) = %d, want %d", name, seed, got, want)
 			}
 		}
 	}
+}
+
+// schedule returns the first n delays of the schedule key names.
+func schedule(s backoff.Strategy, n int, key uint64) []float64 {
+	c := backoff.NewCursor(s, key)
+	d := make([]float64, n)
+	c.Fill(d)
+	return d
 }
 
 // TestScalesKeepShape: through the node, sidekiq and buckets are not capped
@@ -179,7 +179,7 @@ func TestKey(t *testing.T) {
 func TestScalesKeepShape(t *testing.T) {
 	for _, name := range []string{"sidekiq", "buckets"} {
 		s, _ := Lookup(name, DefaultParams())
-		d := backoff.Schedule(s, 5, backoff.NewRand(1))
+		d := schedule(s, 5, catalog.NewRand(1).Uint64())
 		if d[0] >= DefaultMax || d[1] >= DefaultMax || d[0] == d[1] {
 			t.Errorf("%s at the defaults: %v, want the first delays below the cap and distinct", name, d)
 		}

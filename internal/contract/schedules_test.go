@@ -13,7 +13,7 @@ import (
 // TestSchedulesGolden pins the schedule every strategy gives for a few seeds
 // (testdata/schedules.golden): clients keep seeds to reproduce what the node
 // did, so a change to any formula or to the random streams must show up
-// here, and be accepted on purpose with go test -update.
+// here, and be accepted on purpose with make golden.
 func TestSchedulesGolden(t *testing.T) {
 	var b strings.Builder
 	fmt.Fprintln(&b, "# strategy seed: the first 8 delays in seconds, with DefaultParams (base 0.1, max 2, jitter 0.1), capped at max as the node does")

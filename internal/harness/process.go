@@ -114,12 +114,25 @@ func (p *Process) Running() bool { return p.running() }
 
 // start runs a new incarnation, sends it init and waits for init_ok.
 func (p *Process) start() error {
+	if err := p.claim(); err != nil {
+		return err
+	}
+	inc, stdout, err := p.spawn()
+	if err != nil {
+		return err
+	}
+	p.watch(inc, stdout)
+	return p.handshake(inc)
+}
+
+// claim counts a new start, unless an incarnation is still running.
+func (p *Process) claim() error {
 	p.mu.Lock()
+	defer p.mu.Unlock()
 	if p.inc != nil {
 		select {
 		case <-p.inc.exited:
 		default:
-			p.mu.Unlock()
 			return fmt.Errorf("harness: start %s: still running", p.id)
 		}
 	}
@@ -127,11 +140,15 @@ func (p *Process) start() error {
 	if p.stderr == "" {
 		p.stderr = filepath.Join(p.net.dir, p.id+".stderr")
 	}
-	p.mu.Unlock()
+	return nil
+}
 
+// spawn starts the program with its stderr appended to the process's log
+// and makes it the latest incarnation.
+func (p *Process) spawn() (*incarnation, io.ReadCloser, error) {
 	logf, err := os.OpenFile(p.stderr, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	defer logf.Close() // the child holds its own copy
 	at, _ := logf.Seek(0, io.SeekEnd)
@@ -142,21 +159,27 @@ func (p *Process) start() error {
 	cmd.Stderr = logf
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("harness: start %s: %w", p.id, err)
+		return nil, nil, fmt.Errorf("harness: start %s: %w", p.id, err)
 	}
 	inc := &incarnation{cmd: cmd, stdin: stdin, pid: cmd.Process.Pid, exited: make(chan struct{}), stderrAt: at}
 	inc.queue.init()
 	p.mu.Lock()
 	p.inc = inc
 	p.mu.Unlock()
+	return inc, stdout, nil
+}
 
+// watch starts the goroutines of a running incarnation: its writer, its
+// RSS sampler, its reader, and the one that waits for it to exit (and
+// reports an exit the test did not ask for).
+func (p *Process) watch(inc *incarnation, stdout io.Reader) {
 	readDone := make(chan struct{})
 	go p.write(inc)
 	go p.sample(inc)
@@ -166,9 +189,9 @@ func (p *Process) start() error {
 	}()
 	go func() {
 		<-readDone // Wait closes stdout: read it all first
-		err := cmd.Wait()
+		err := inc.cmd.Wait()
 		p.mu.Lock()
-		inc.state = cmd.ProcessState
+		inc.state = inc.cmd.ProcessState
 		killed := inc.killed
 		p.mu.Unlock()
 		inc.queue.close() // nothing more can be written
@@ -177,7 +200,11 @@ func (p *Process) start() error {
 		}
 		close(inc.exited)
 	}()
+}
 
+// handshake sends init to the new incarnation and waits for its init_ok;
+// from then on the network delivers to it.
+func (p *Process) handshake(inc *incarnation) error {
 	call := p.net.initClient().Call(p.id, map[string]any{"type": "init", "node_id": p.id, "node_ids": p.net.NodeIDs()})
 	rep, err := call.Wait(p.net.cfg.InitTimeout)
 	if err != nil {

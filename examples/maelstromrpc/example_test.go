@@ -1,4 +1,4 @@
-package backoff_test
+package maelstromrpc_test
 
 import (
 	"bufio"
@@ -19,7 +19,7 @@ import (
 // retried with backoff, any other error code is permanent, and each attempt
 // gets its own timeout. Here the peer n2 is simulated in memory and answers
 // "busy" twice before it answers.
-func Example_maelstromRPC() {
+func Example() {
 	w := log.Writer()
 	log.SetOutput(io.Discard) // the library logs every message it sends
 	defer log.SetOutput(w)

@@ -1,8 +1,4 @@
-package backoff
-
-import (
-	"math/rand/v2"
-)
+package catalog
 
 // Constants of an Anchored schedule.
 const (
@@ -35,7 +31,8 @@ const (
 // longer than Max. Either way retry k falls inside window k (a test checks
 // it), so a client's lateness never accumulates.
 //
-// Why: under contention (AWS's experiment, herdsim.Contend) a write fails
+// Why: under contention (AWS's experiment, in which clients race to
+// update one record by read, compare and write) a write fails
 // when another client commits during its read-to-write round trip, so at
 // best one client commits per round trip and every other call made in the
 // meantime is wasted. Full jitter sums an independent draw per retry, so
@@ -48,8 +45,7 @@ const (
 // Because u_k = Phase(key + k), the clients keyed k0..k0+N−1 are due at
 // retry k at the phases of the N consecutive keys k0+k..k0+k+N−1.
 //
-// [Anchored.FillKey] takes the key; [Anchored.Fill] takes it from the first
-// draw of its *rand.Rand, so without job ids the phases are random.
+// Give it the job's id as the key; with random keys the phases are random.
 //
 // With Base 1 s and Max 8 s the windows are [0, 1), [0.25, 3.25), [1, 9),
 // [3, 11), [5, 13), ...: from the third on they are capped at 8 s wide and
@@ -71,25 +67,8 @@ func (a Anchored) Window(k int) (start, width float64) { return a.windows().wind
 // windows is a's schedule.
 func (a Anchored) windows() windows { return windows{a.Base, a.Max, AnchoredGrowth, AnchoredStart} }
 
-// Delay returns d_k for the phase u in [0, 1) when elapsed seconds have
-// passed since the first failure (R_{k−1}).
-func (a Anchored) Delay(k int, u, elapsed float64) float64 {
-	return a.windows().delayAt(k, u, elapsed)
-}
-
-// FillKey writes the delays of the job with the given key into dst. It
-// draws nothing.
-func (a Anchored) FillKey(dst []float64, key uint64) {
-	a.windows().fill(dst, func(k int) float64 { return Phase(key + uint64(k)) })
-}
-
-// Fill implements Strategy, with the key taken from r.
-func (a Anchored) Fill(dst []float64, r *rand.Rand) { a.FillKey(dst, r.Uint64()) }
-
-var _ KeyedStrategy = Anchored{}
-
-// Step implements Stepper: anchored's state is the time already waited,
-// which the caller passes in as elapsed.
-func (a Anchored) Step(k int, key uint64, _, elapsed float64) float64 {
-	return a.Delay(k, Phase(key+uint64(k)), elapsed)
+// Delay implements backoff.Strategy: anchored's state is the time already
+// waited, which the caller passes in as elapsed.
+func (a Anchored) Delay(k int, key uint64, _, elapsed float64) float64 {
+	return a.windows().delayAt(k, Phase(key+uint64(k)), elapsed)
 }

@@ -1,6 +1,6 @@
-package backoff
+package catalog
 
-import "math/rand/v2"
+import "github.com/backoff-node/backoff-node/backoff/internal/draw"
 
 // Spreads of the random term of Sidekiq's retry formula.
 const (
@@ -21,28 +21,18 @@ const (
 //	k      0         1         2         3          4
 //	d_k    [15,45)   [16,76)   [31,121)  [96,216)   [271,421)
 //
-// Sidekiq draws an integer, rand(Spread·(k+1)); here the draw is continuous.
-// The scale is fixed in seconds: Lookup ignores the request's parameters
-// (the node still caps at max_delay). Fill uses u_k = stream.At(k).
+// Sidekiq draws an integer, rand(Spread·(k+1)); here the draw is continuous,
+// draw k of the stream the key names. The scale is fixed in seconds: use
+// Scaled for another.
 type Sidekiq struct {
 	Spread float64 // seconds of random spread per retry number
 }
 
-// Delay returns d_k for the draw u in [0, 1).
-func (s Sidekiq) Delay(k int, u float64) float64 {
+// Delay implements backoff.Strategy.
+func (s Sidekiq) Delay(k int, key uint64, _, _ float64) float64 { return s.delay(k, draw.At(key, k)) }
+
+// delay is d_k for the draw u.
+func (s Sidekiq) delay(k int, u float64) float64 {
 	n := float64(k)
 	return float64(n*n*n*n) + 15 + float64(u*s.Spread*(n+1)) // no fused multiply-adds
-}
-
-// Fill implements Strategy.
-func (s Sidekiq) Fill(dst []float64, r *rand.Rand) {
-	u := newStream(r)
-	for k := range dst {
-		dst[k] = s.Delay(k, u.At(k))
-	}
-}
-
-// Step implements Stepper.
-func (s Sidekiq) Step(k int, key uint64, _, _ float64) float64 {
-	return s.Delay(k, stream(key).At(k))
 }

@@ -1,7 +1,6 @@
-package backoff_test
+package catalog
 
 import (
-	"fmt"
 	"math"
 	"slices"
 	"testing"
@@ -24,7 +23,7 @@ func circularGap(p []float64) float64 {
 // 1, √2, 2, 2√2, 4, 4√2, then 8 (capped), each starting at 0.6 of the
 // earlier ones together.
 func TestPacedWindows(t *testing.T) {
-	p := backoff.Paced{Base: 1, Max: 8}
+	p := Paced{Base: 1, Max: 8}
 	r2 := math.Sqrt2
 	widths := []float64{1, r2, 2, 2 * r2, 4, 4 * r2, 8, 8, 8}
 	sum := 0.0
@@ -53,15 +52,15 @@ func TestPacedWindows(t *testing.T) {
 		{7, 0.5, 16, 14.94 + 4 - 16}, // window 7 starts at 0.6·(7 + 7√2 + 8)
 	}
 	for _, c := range cases {
-		if got := p.Delay(c.k, c.u, c.elapsed); math.Abs(got-c.want) > 1e-3 {
+		if got := p.windows().delayAt(c.k, c.u, c.elapsed); math.Abs(got-c.want) > 1e-3 {
 			t.Errorf("Delay(%d, %v, %v) = %v, want %v", c.k, c.u, c.elapsed, got, c.want)
 		}
 	}
 	// Without a cap the windows overflow; the delay is then +Inf, never
 	// NaN, even at phase 0 (0·Inf).
-	inf := backoff.Paced{Base: 1, Max: math.Inf(1)}
+	inf := Paced{Base: 1, Max: math.Inf(1)}
 	for _, u := range []float64{0, 0.5} {
-		if got := inf.Delay(5000, u, 1e300); !math.IsInf(got, 1) {
+		if got := inf.windows().delayAt(5000, u, 1e300); !math.IsInf(got, 1) {
 			t.Errorf("uncapped Delay(5000, %v, ...) = %v, want +Inf", u, got)
 		}
 	}
@@ -71,10 +70,10 @@ func TestPacedWindows(t *testing.T) {
 // and retry k's time since the first failure, R_k, lies in window k, so a
 // client never falls behind by more than a window.
 func TestPacedRetriesInWindows(t *testing.T) {
-	for _, p := range []backoff.Paced{{Base: 1, Max: 8}, {Base: 0.06, Max: 2}, {Base: 5, Max: 3}} {
+	for _, p := range []Paced{{Base: 1, Max: 8}, {Base: 0.06, Max: 2}, {Base: 5, Max: 3}} {
 		d := make([]float64, 60)
 		for key := uint64(0); key < 2000; key++ {
-			p.FillKey(d, key*0x9e3779b97f4a7c15)
+			fillKey(p, d, key*0x9e3779b97f4a7c15)
 			r := 0.0
 			for k, v := range d {
 				if !(v >= 0 && v <= p.Max) {
@@ -90,24 +89,6 @@ func TestPacedRetriesInWindows(t *testing.T) {
 	}
 }
 
-// TestPacedAgreesWithItself: Fill (key from the source), FillKey and a
-// Cursor give the same delays, bit for bit.
-func TestPacedAgreesWithItself(t *testing.T) {
-	p := backoff.Paced{Base: 0.06, Max: 2}
-	want, got := make([]float64, 500), make([]float64, 500)
-	for seed := uint64(0); seed < 20; seed++ {
-		key := backoff.NewRand(seed).Uint64()
-		p.Fill(want, backoff.NewRand(seed))
-		p.FillKey(got, key)
-		c := backoff.NewCursor(p, key)
-		for k := range got {
-			if next := c.Next(); math.Float64bits(got[k]) != math.Float64bits(want[k]) || math.Float64bits(next) != math.Float64bits(want[k]) {
-				t.Fatalf("seed %d retry %d: Fill %v, FillKey %v, Cursor %v", seed, k, want[k], got[k], next)
-			}
-		}
-	}
-}
-
 // TestPacedPhases: for clients with consecutive keys the phases at every
 // retry stay nearly even (no gap wider than 5/N among N of them; random
 // phases leave gaps of 12/N to 15/N), and for random keys they are drawn
@@ -115,14 +96,14 @@ func TestPacedAgreesWithItself(t *testing.T) {
 // retry about as often as any two (with Phase(key + k), as Anchored draws
 // them, always).
 func TestPacedPhases(t *testing.T) {
-	r := backoff.NewRand(1)
+	r := NewRand(1)
 	for _, n := range []int{10, 50, 100, 190, 1000} {
 		p := make([]float64, n)
 		for trial := 0; trial < 50; trial++ {
 			first := r.Uint64()
 			for k := 0; k < 40; k++ {
 				for i := range p {
-					p[i] = backoff.PacedPhase(first+uint64(i), k)
+					p[i] = PacedPhase(first+uint64(i), k)
 				}
 				if g := circularGap(p); g > 5/float64(n) {
 					t.Fatalf("%d keys from %d, retry %d: widest gap %.4f, want <= 5/%d", n, first, k, g, n)
@@ -134,16 +115,16 @@ func TestPacedPhases(t *testing.T) {
 	close, again, weylAgain, later := 0, 0, 0, 0
 	for close < 500 {
 		a, b := r.Uint64(), r.Uint64()
-		if dist(backoff.PacedPhase(a, 0), backoff.PacedPhase(b, 0)) >= 0.05 {
+		if dist(PacedPhase(a, 0), PacedPhase(b, 0)) >= 0.05 {
 			continue
 		}
 		close++
 		for k := 1; k <= 20; k++ {
 			later++
-			if dist(backoff.PacedPhase(a, k), backoff.PacedPhase(b, k)) < 0.05 {
+			if dist(PacedPhase(a, k), PacedPhase(b, k)) < 0.05 {
 				again++
 			}
-			if dist(backoff.Phase(a+uint64(k)), backoff.Phase(b+uint64(k))) < 0.05 {
+			if dist(Phase(a+uint64(k)), Phase(b+uint64(k))) < 0.05 {
 				weylAgain++
 			}
 		}
@@ -158,41 +139,16 @@ func TestPacedPhases(t *testing.T) {
 	}
 }
 
-func TestPacedFillKeyAllocates(t *testing.T) {
-	p, d := backoff.Paced{Base: 0.06, Max: 2}, make([]float64, 100)
-	if a := testing.AllocsPerRun(100, func() { p.FillKey(d, 7) }); a != 0 {
-		t.Errorf("FillKey allocates %v times per call, want 0", a)
-	}
-}
-
-// The delays were checked against an independent reimplementation (Python,
-// exact integer arithmetic for the phases).
-func ExamplePaced_FillKey() {
-	p := backoff.Paced{Base: 1, Max: 8}
-	d := make([]float64, 8)
-	for key := uint64(0); key < 3; key++ {
-		p.FillKey(d, key)
-		fmt.Printf("job %d: delays %.3f s\n", key, d)
-	}
-	start, width := p.Window(7)
-	fmt.Printf("retry 7 falls in [%.2f, %.2f) s\n", start, start+width)
-	// Output:
-	// job 0: delays [0.000 1.815 0.906 1.328 1.385 1.588 8.000 5.395] s
-	// job 1: delays [0.618 0.657 0.682 1.011 4.937 2.612 3.828 3.015] s
-	// job 2: delays [0.236 0.498 2.458 1.523 1.661 1.980 2.933 8.000] s
-	// retry 7 falls in [14.94, 22.94) s
-}
-
 // TestPacedAtTheCap: once capped, the windows move on by 0.6·Max a retry,
 // so a client still failing waits 0.6·Max on average (full jitter: Max/2;
 // anchored: Max/4, most of it at once), and few of its retries are
 // immediate (5 % at base 60 ms, cap 2000 ms, over 10,000 keys).
 func TestPacedAtTheCap(t *testing.T) {
-	p := backoff.Paced{Base: 0.06, Max: 2}
+	p := Paced{Base: 0.06, Max: 2}
 	d := make([]float64, 100)
 	zero, capped, sum := 0, 0, 0.0
 	for key := uint64(0); key < 10000; key++ {
-		p.FillKey(d, key)
+		fillKey(p, d, key)
 		for k, v := range d {
 			if _, w := p.Window(k); w < p.Max {
 				continue
@@ -209,4 +165,10 @@ func TestPacedAtTheCap(t *testing.T) {
 	if share > 0.08 || math.Abs(mean-0.6*p.Max) > 0.01*p.Max {
 		t.Errorf("capped retries: %.3f immediate, mean %.3f s; want under 0.08 and about 0.6·Max", share, mean)
 	}
+}
+
+// fillKey writes the first len(dst) delays of the schedule key names.
+func fillKey(s backoff.Strategy, dst []float64, key uint64) {
+	c := backoff.NewCursor(s, key)
+	c.Fill(dst)
 }

@@ -1,9 +1,6 @@
-package backoff
+package catalog
 
-import (
-	"math"
-	"math/rand/v2"
-)
+import "math"
 
 // StaggeredLow is the smallest scale of a Staggered schedule: each job's
 // delays are its scale a in [1/2, 1) times the capped exponential. A half
@@ -35,9 +32,7 @@ const StaggeredLow = 0.5
 // multiplicative hashing): any N consecutive keys get phases that split
 // [0, 1) into gaps of at most three lengths (the three-gap theorem), none
 // wider than 2/N, which is why a herd of jobs with consecutive ids leaves
-// no idle window. [Staggered.FillKey] takes the
-// key; [Staggered.Fill], the plain Strategy, takes the key from the first
-// draw of its *rand.Rand, so through the node (key from the request's seed)
+// no idle window. Give it the job's id as the key; with random keys the
 // phases are uniform at random rather than staggered.
 //
 // With Base 1 s, Max 8 s and Low 1/2, job key 0 (a = 1/2) and key 1
@@ -49,47 +44,17 @@ const StaggeredLow = 0.5
 type Staggered struct {
 	Base float64 // seconds, the first interval
 	Max  float64 // seconds, cap on the interval and so on any delay
-	Low  float64 // smallest scale, 0..1 (the zero value, 0, spreads scales over [0, 1); StaggeredLow is the lab's)
+	Low  float64 // smallest scale, 0..1 (the zero value, 0, spreads scales over [0, 1); StaggeredLow is the usual)
 }
 
-// Phase returns the phase of the job with the given key: the fractional
-// part of key times the golden ratio, in [0, 1).
-func Phase(key uint64) float64 {
-	return float64(int64((key*golden)>>11)) * 0x1p-53
-}
+// Delay implements backoff.Strategy: the job's phase is Phase(key).
+func (s Staggered) Delay(k int, key uint64, _, _ float64) float64 { return s.delay(k, Phase(key)) }
 
-// Delay returns d_k for a job of the given phase in [0, 1).
-func (s Staggered) Delay(k int, phase float64) float64 {
+// delay is d_k for a job of the given phase in [0, 1).
+func (s Staggered) delay(k int, phase float64) float64 {
 	return (s.Low + float64((1-s.Low)*phase)) * interval(s.Base, s.Max, k) // no fused multiply-add
 }
 
-// FillKey writes the delays of the job with the given key into dst. It is
-// Fill for callers that know the job's id; it draws nothing.
-func (s Staggered) FillKey(dst []float64, key uint64) {
-	a := s.Low + float64((1-s.Low)*Phase(key))
-	t := s.Base
-	for k := range dst {
-		dst[k] = a * math.Min(s.Max, t)
-		if t < s.Max {
-			t *= 2
-		}
-	}
-}
-
-// Fill implements Strategy, with the key taken from r.
-func (s Staggered) Fill(dst []float64, r *rand.Rand) { s.FillKey(dst, r.Uint64()) }
-
-// A KeyedStrategy can also compute the schedule of a job from the job's key
-// (its id) alone, without randomness. Simulations and queues that number
-// their jobs use FillKey; everyone else uses Fill.
-type KeyedStrategy interface {
-	Strategy
-	FillKey(dst []float64, key uint64)
-}
-
-var _ KeyedStrategy = Staggered{}
-
-// Step implements Stepper.
-func (s Staggered) Step(k int, key uint64, _, _ float64) float64 {
-	return s.Delay(k, Phase(key))
-}
+// interval returns the capped exponential min(max, base·2^k), which stays
+// finite when 2^k overflows.
+func interval(base, max float64, k int) float64 { return math.Min(max, math.Ldexp(base, k)) }

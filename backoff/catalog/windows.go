@@ -1,4 +1,4 @@
-package backoff
+package catalog
 
 import "math"
 
@@ -39,27 +39,4 @@ func (s windows) delay(due, elapsed float64) float64 {
 		return s.max
 	}
 	return math.Min(s.max, math.Max(0, due-elapsed))
-}
-
-// fill writes the delays into dst, retry k at place place(k) of its window,
-// computing the windows as it goes rather than each from scratch.
-func (s windows) fill(dst []float64, place func(k int) float64) {
-	// As window computes them: w sums the uncapped windows, capped counts
-	// the capped ones.
-	elapsed, w, t, capped := 0.0, 0.0, s.base, 0
-	for k := range dst {
-		start := s.start * w
-		if capped > 0 {
-			start = s.start * (w + float64(float64(capped)*s.max))
-		}
-		d := s.delay(start+float64(place(k)*math.Min(s.max, t)), elapsed)
-		dst[k] = d
-		elapsed += d
-		if t >= s.max {
-			capped++
-		} else {
-			w += t
-			t *= s.growth
-		}
-	}
 }

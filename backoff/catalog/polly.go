@@ -1,8 +1,9 @@
-package backoff
+package catalog
 
 import (
 	"math"
-	"math/rand/v2"
+
+	"github.com/backoff-node/backoff-node/backoff/internal/draw"
 )
 
 // Constants of Polly's DecorrelatedJitterBackoffV2 (Polly.Contrib.WaitAndRetry).
@@ -24,7 +25,8 @@ const (
 // [n, n+1), retries keep their order, and the retry times of many clients
 // cover the time line without the spikes of a fixed schedule. The delays
 // themselves vary much: d_k can be nearly 0 or nearly T_{k+1} − T_{k−1}.
-// Fill uses u_n = stream.At(n). Past n ≈ 1023, f overflows and d_k is +Inf.
+// u_n is draw n of the stream the key names. Past n ≈ 1023, f overflows and
+// d_k is +Inf.
 type DecorrelatedJitterV2 struct {
 	Median float64 // seconds, the median delay before the first retry
 }
@@ -35,9 +37,19 @@ func (p DecorrelatedJitterV2) Time(n int, u float64) float64 {
 	return math.Exp2(t) * math.Tanh(math.Sqrt(PollyPFactor*t)) * p.Median / PollyScale
 }
 
-// Delay returns d_k = T_k − T_{k−1} for the draws u (of retry k) and prev
-// (of retry k−1, ignored when k = 0).
-func (p DecorrelatedJitterV2) Delay(k int, u, prev float64) float64 {
+// Delay implements backoff.Strategy: T_{k−1} is recomputed from its draw,
+// so no state is kept.
+func (p DecorrelatedJitterV2) Delay(k int, key uint64, _, _ float64) float64 {
+	prev := 0.0
+	if k > 0 {
+		prev = draw.At(key, k-1)
+	}
+	return p.delay(k, draw.At(key, k), prev)
+}
+
+// delay is d_k = T_k − T_{k−1} for the draws u (of retry k) and prev (of
+// retry k−1, ignored when k = 0).
+func (p DecorrelatedJitterV2) delay(k int, u, prev float64) float64 {
 	t := p.Time(k, u)
 	if k > 0 {
 		t -= p.Time(k-1, prev)
@@ -46,30 +58,4 @@ func (p DecorrelatedJitterV2) Delay(k int, u, prev float64) float64 {
 		return math.Inf(1)
 	}
 	return t
-}
-
-// Fill implements Strategy.
-func (p DecorrelatedJitterV2) Fill(dst []float64, r *rand.Rand) {
-	u := newStream(r)
-	prev := 0.0
-	for k := range dst {
-		t := p.Time(k, u.At(k))
-		d := t - prev
-		if math.IsNaN(d) {
-			d = math.Inf(1)
-		}
-		dst[k] = d
-		prev = t
-	}
-}
-
-// Step implements Stepper: the previous retry's time is recomputed from
-// its draw, so no state is kept.
-func (p DecorrelatedJitterV2) Step(k int, key uint64, _, _ float64) float64 {
-	s := stream(key)
-	prevU := 0.0
-	if k > 0 {
-		prevU = s.At(k - 1)
-	}
-	return p.Delay(k, s.At(k), prevU)
 }

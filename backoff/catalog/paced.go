@@ -1,8 +1,9 @@
-package backoff
+package catalog
 
 import (
 	"math"
-	"math/rand/v2"
+
+	"github.com/backoff-node/backoff-node/backoff/internal/draw"
 )
 
 // Constants of a Paced schedule.
@@ -35,9 +36,9 @@ const (
 // than Max. Since windows never shrink, R_k always lies in window k.
 //
 // Base is the width of the first window, which should hold a few round
-// trips of the contended resource: the lab runs Paced with Base six times
-// full jitter's first interval (60 ms against 10 ms in AWS's experiment,
-// where a round trip is 20 ms).
+// trips of the contended resource: six times full jitter's first interval
+// worked best in AWS's contention experiment (60 ms against 10 ms, where a
+// round trip is 20 ms).
 //
 // The phase: [Anchored] uses Phase(key + k), which spreads consecutive keys
 // evenly at every retry, but for random keys keeps the distance between two
@@ -45,9 +46,9 @@ const (
 // collide again. XOR with a mask that depends on k alone maps a run of
 // consecutive keys to a few runs of consecutive keys (a run splits into
 // aligned power-of-two blocks, each of which XOR moves whole), so their
-// Weyl phases stay nearly even (no gap wider than 5/N among N consecutive
-// keys in TestPacedPhases, where random phases leave gaps of 12/N to
-// 15/N); and it changes the difference between two
+// Weyl phases stay nearly even (a test finds no gap wider than 5/N among N
+// consecutive keys, where random phases leave gaps of 12/N to 15/N); and it
+// changes the difference between two
 // random keys from retry to retry, so their phases are drawn afresh. The
 // mask is taken from the high bits of k·2^64/φ, since its low bits follow
 // k's.
@@ -62,7 +63,7 @@ type Paced struct {
 }
 
 // pacedMask is h(k).
-func pacedMask(k int) uint64 { return uint64(k) * golden >> 8 }
+func pacedMask(k int) uint64 { return uint64(k) * draw.Golden >> 8 }
 
 // PacedPhase returns u_k for the given key: the place of retry k in its
 // window, in [0, 1).
@@ -74,25 +75,8 @@ func (p Paced) Window(k int) (start, width float64) { return p.windows().window(
 // windows is p's schedule.
 func (p Paced) windows() windows { return windows{p.Base, p.Max, PacedGrowth, PacedStart} }
 
-// Delay returns d_k for the phase u in [0, 1) when elapsed seconds have
-// passed since the first failure (R_{k−1}).
-func (p Paced) Delay(k int, u, elapsed float64) float64 {
-	return p.windows().delayAt(k, u, elapsed)
-}
-
-// FillKey writes the delays of the job with the given key into dst. It
-// draws nothing.
-func (p Paced) FillKey(dst []float64, key uint64) {
-	p.windows().fill(dst, func(k int) float64 { return PacedPhase(key, k) })
-}
-
-// Fill implements Strategy, with the key taken from r.
-func (p Paced) Fill(dst []float64, r *rand.Rand) { p.FillKey(dst, r.Uint64()) }
-
-var _ KeyedStrategy = Paced{}
-
-// Step implements Stepper: paced's state is the time already waited, which
-// the caller passes in as elapsed.
-func (p Paced) Step(k int, key uint64, _, elapsed float64) float64 {
-	return p.Delay(k, PacedPhase(key, k), elapsed)
+// Delay implements backoff.Strategy: paced's state is the time already
+// waited, which the caller passes in as elapsed.
+func (p Paced) Delay(k int, key uint64, _, elapsed float64) float64 {
+	return p.windows().delayAt(k, PacedPhase(key, k), elapsed)
 }

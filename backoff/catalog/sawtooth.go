@@ -1,8 +1,9 @@
-package backoff
+package catalog
 
 import (
 	"math"
-	"math/rand/v2"
+
+	"github.com/backoff-node/backoff-node/backoff/internal/draw"
 )
 
 // Sawtooth is sawtooth backoff (Bender, Farach-Colton, He, Kuszmaul and
@@ -16,16 +17,15 @@ import (
 //
 // where w_k is the k-th window of that sequence. With Base 1 s and Max 8 s
 // the delays lie in [0,1), [0,2), [0,1), [0,4), [0,2), [0,1), [0,8), ...
-// Fill uses u_k = stream.At(k), so the k-th delay is a function of the key
-// and k alone.
+// u_k is draw k of the stream the key names.
 type Sawtooth struct {
 	Base float64 // seconds, the smallest window
 	Max  float64 // seconds, cap on a window
 }
 
-// window returns w_k, the k-th window of the sawtooth, in units of Base:
-// run r holds the r+1 windows 2^r, 2^(r−1), ..., 1 and starts at retry
-// r(r+1)/2.
+// sawtoothWindow returns w_k, the k-th window of the sawtooth, in units of
+// Base: run r holds the r+1 windows 2^r, 2^(r−1), ..., 1 and starts at
+// retry r(r+1)/2.
 func sawtoothWindow(k int) float64 {
 	r := int((math.Sqrt(8*float64(k)+1) - 1) / 2) // the run of retry k
 	for r*(r+1)/2 > k {                           // float rounding at the edges
@@ -38,20 +38,10 @@ func sawtoothWindow(k int) float64 {
 	return math.Ldexp(1, r-pos)
 }
 
-// Delay returns d_k for the draw u in [0, 1).
-func (s Sawtooth) Delay(k int, u float64) float64 {
+// Delay implements backoff.Strategy.
+func (s Sawtooth) Delay(k int, key uint64, _, _ float64) float64 { return s.delay(k, draw.At(key, k)) }
+
+// delay is d_k for the draw u.
+func (s Sawtooth) delay(k int, u float64) float64 {
 	return u * math.Min(s.Max, s.Base*sawtoothWindow(k))
-}
-
-// Fill implements Strategy.
-func (s Sawtooth) Fill(dst []float64, r *rand.Rand) {
-	u := newStream(r)
-	for k := range dst {
-		dst[k] = s.Delay(k, u.At(k))
-	}
-}
-
-// Step implements Stepper.
-func (s Sawtooth) Step(k int, key uint64, _, _ float64) float64 {
-	return s.Delay(k, stream(key).At(k))
 }

@@ -1,0 +1,3 @@
+module github.com/backoff-node/backoff-node/backoff
+
+go 1.26

@@ -1,5 +1,0 @@
-package node
-
-// Every test package accepts -update, so that `go test ./... -update`
-// regenerates all golden files in one run; this one has none of its own.
-import _ "github.com/backoff-node/backoff-node/internal/golden"
