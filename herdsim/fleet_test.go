@@ -80,3 +80,35 @@ func TestOverloadFleet(t *testing.T) {
 		t.Errorf("amplification %.2f with one budget, %.2f with 50: want the floors to add up (at least twice)", one.Amplification, fleet.Amplification)
 	}
 }
+
+// TestOverloadDefences: each server defence alone (a queue no deeper than
+// the client timeout, skipping attempts whose client gave up, LIFO) ends
+// the storm's metastable failure for immediate retries, which never recover
+// on the model's server (TestOverloadStorm); and the event-driven server
+// serves no more than its capacity under any of them.
+func TestOverloadDefences(t *testing.T) {
+	defences := []struct {
+		name string
+		set  func(*Scenario)
+	}{
+		{"queue 100", func(sc *Scenario) { sc.Queue = OverloadCapacity * OverloadTimeout }},
+		{"drop stale", func(sc *Scenario) { sc.DropStale = true }},
+		{"lifo", func(sc *Scenario) { sc.LIFO = true }},
+	}
+	var o Overload
+	for _, d := range defences {
+		sc := scenario(t, "storm")
+		d.set(&sc)
+		for _, seed := range findingSeeds {
+			r := o.Run(sc, policy(t, "none"), seed)
+			if !r.Recovered || r.Recovery > 3 {
+				t.Errorf("%s, seed %d: none recovered %v in %v s, want within 3 s", d.name, seed, r.Recovered, r.Recovery)
+			}
+			for i, v := range r.Served {
+				if v > sc.Capacity+1 {
+					t.Errorf("%s, seed %d: bin %d served %v", d.name, seed, i, v)
+				}
+			}
+		}
+	}
+}

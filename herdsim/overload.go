@@ -42,6 +42,12 @@ type Scenario struct {
 	Drop       bool
 	RejectCost float64
 
+	// Server defences, off in the scenarios of [Scenarios]. DropStale: the
+	// server skips, at no cost, an attempt whose client has given it up by
+	// the time its turn comes (it knows the client's timeout). LIFO: the
+	// newest attempt is served first.
+	DropStale, LIFO bool
+
 	// Deadline: with Deadline > 0 a request retries until Deadline seconds
 	// after its first attempt, however many retries that takes (Retries is
 	// then unused), as clients with a deadline and no retry count do. RTT: a
@@ -59,10 +65,6 @@ type Scenario struct {
 	// the same (a transient error reply), independently of everything else
 	// and also when the server is healthy.
 	ErrorRate float64
-	// AskAtFailure: a control is asked for a retry when the failure is
-	// seen, before the backoff delay; otherwise when the retry is due,
-	// after it.
-	AskAtFailure bool
 
 	// Closed loop (Clients > 0): Clients clients, FaultClients during the
 	// fault, each with one request outstanding and an exponential think
@@ -117,6 +119,10 @@ type Policy struct {
 	// Control makes one client's control, a new one for each client of a
 	// run; nil for none.
 	Control func() backoff.Control
+	// AskAtFailure: the control is asked for a retry when the failure is
+	// seen, before the backoff delay (a name ending in @failure); otherwise
+	// when the retry is due, after it.
+	AskAtFailure bool
 }
 
 // overloadScale divides the delays of the lab's slow strategies so that
@@ -158,14 +164,18 @@ func OverloadPolicies() []Policy {
 
 // ParsePolicy returns the policy a name such as "full_jitter+budget" names:
 // a strategy of [Strategies], optionally followed by +control, a control of
-// [Controls].
+// [Controls], and then by @failure to ask the control at the failure.
 func ParsePolicy(name string) (Policy, error) {
-	strategy, control, hasControl := strings.Cut(name, "+")
+	rest, atFailure := strings.CutSuffix(name, "@failure")
+	strategy, control, hasControl := strings.Cut(rest, "+")
 	i := slices.IndexFunc(Strategies(), func(e Entry) bool { return e.Name == strategy })
 	if i < 0 {
 		return Policy{}, fmt.Errorf("unknown strategy %q", strategy)
 	}
-	p := Policy{Name: name, Strategy: Strategies()[i].Strategy}
+	if atFailure && !hasControl {
+		return Policy{}, fmt.Errorf("@failure needs a control to ask")
+	}
+	p := Policy{Name: name, Strategy: Strategies()[i].Strategy, AskAtFailure: atFailure}
 	if hasControl {
 		j := slices.IndexFunc(Controls(), func(c ControlSpec) bool { return c.Name == control })
 		if j < 0 {

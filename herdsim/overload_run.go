@@ -12,11 +12,12 @@ import (
 // Kinds of overload events.
 const (
 	evSend      = iota // an attempt of request id is due (first or retry)
-	evTimeout          // the client gives the attempt of request id up
+	evTimeout          // the client gives attempt kind>>kindBits of request id up
 	evThrottled        // a rejection of the attempt of request id arrives
-	evError            // an error reply to the attempt of request id arrives
-	evDone             // the answer to request id arrives in time
+	evServed           // the server ends the attempt of request id (-1: a pause)
 	evUser             // closed loop: user id sends a new request
+
+	kindBits = 4 // an event's kind is its type, and above these bits an attempt
 )
 
 // A request is one call: its first attempt, then retries.
@@ -26,6 +27,7 @@ type request struct {
 	tries   int32  // attempts sent
 	client  int32  // the client (of the Fleet) that sends it
 	user    int32  // closed loop: the user; -1 in open loop
+	pending int32  // the attempt that waits for an answer; 0 when none
 	granted bool   // ticket is granted for the attempt due, not yet sent
 	ticket  backoff.Ticket
 	last    backoff.Outcome // how the last attempt ended
@@ -37,7 +39,7 @@ type Overload struct {
 	events   eventQueue
 	reqs     []request
 	delays   []float64 // request i's retry delays at delays[i*retries:]
-	ring     []float64 // finish times of the attempts in the server's queue
+	waiting  []attempt // the server's queue
 	latency  []float64
 	userSeq  []uint32 // closed loop: requests each user has sent
 	controls []backoff.Control
@@ -94,8 +96,7 @@ type overloadRun struct {
 	keyed    KeyedStrategy
 	keyBase  uint64
 
-	head, queued int     // the queue: a ring of finish times in o.ring
-	lastFinish   float64 // when the server is free of all it took
+	srv server
 
 	nextArrival         float64 // open loop: the next arrival; +Inf when none
 	successes, attempts int
@@ -112,7 +113,7 @@ func (o *Overload) start(sc Scenario, p Policy, seed uint64) *overloadRun {
 	res.Served = zeroed(res.Served, bins)
 	res.Goodput = zeroed(res.Goodput, bins)
 	o.events, o.reqs, o.delays, o.latency = o.events[:0], o.reqs[:0], o.delays[:0], o.latency[:0]
-	o.ring = grow(o.ring, sc.Queue)
+	o.waiting = grow(o.waiting, sc.Queue)
 	o.controls = o.controls[:0]
 	for range sc.Fleet {
 		var c backoff.Control
@@ -121,7 +122,7 @@ func (o *Overload) start(sc Scenario, p Policy, seed uint64) *overloadRun {
 		}
 		o.controls = append(o.controls, c)
 	}
-	u := &overloadRun{Overload: o, sc: sc, p: p, seed: seed, retries: sc.MaxRetries(), nextArrival: math.Inf(1),
+	u := &overloadRun{Overload: o, sc: sc, p: p, seed: seed, retries: sc.MaxRetries(), nextArrival: math.Inf(1), srv: server{queue: o.waiting},
 		arrivals: rand.New(rand.NewPCG(seed, streamArrivals)), policy: rand.New(rand.NewPCG(seed, streamPolicy))}
 	if k, ok := p.Strategy.(KeyedStrategy); ok {
 		u.keyed, u.keyBase = k, u.policy.Uint64()
@@ -157,7 +158,7 @@ func (u *overloadRun) loop() {
 		default:
 			return
 		}
-		switch e.kind {
+		switch e.kind & (1<<kindBits - 1) {
 		case evUser:
 			if e.t < u.sc.Horizon {
 				u.newRequest(e.t, e.id)
@@ -165,13 +166,14 @@ func (u *overloadRun) loop() {
 		case evSend:
 			u.send(e.t, e.id)
 		case evTimeout:
-			u.failed(e.t, e.id, backoff.Timeout)
+			if q := &u.reqs[e.id]; q.pending == e.kind>>kindBits {
+				q.pending = 0
+				u.failed(e.t, e.id, backoff.Timeout)
+			}
 		case evThrottled:
 			u.failed(e.t, e.id, backoff.Throttled)
-		case evError:
-			u.failed(e.t, e.id, backoff.Failure)
-		case evDone:
-			u.succeeded(e.t, e.id)
+		case evServed:
+			u.served(e.t, e.id)
 		}
 	}
 }
@@ -237,20 +239,14 @@ func (u *overloadRun) send(t float64, id int32) {
 	q.tries++
 	u.attempts++
 	count(u.res.Sent, t, u.sc.Horizon)
-	finish, ok := u.admit(t)
-	switch {
-	case !ok && u.sc.Drop:
-		u.events.push(event{t + u.sc.Timeout, id, evTimeout})
-	case !ok && u.sc.RTT > 0:
+	switch ok := u.admit(t, id, q.tries); {
+	case ok || u.sc.Drop: // an answer, or none and the client's timeout
+		q.pending = q.tries
+		u.events.push(event{t + u.sc.Timeout, id, evTimeout | q.tries<<kindBits})
+	case u.sc.RTT > 0:
 		u.events.push(event{t + u.sc.RTT, id, evThrottled})
-	case !ok:
-		u.failed(t, id, backoff.Throttled) // rejected at once
-	case finish-t > u.sc.Timeout:
-		u.events.push(event{t + u.sc.Timeout, id, evTimeout})
-	case u.sc.ErrorRate > 0 && u.uniform(streamError, q.key<<8|uint64(q.tries)) < u.sc.ErrorRate:
-		u.events.push(event{finish, id, evError})
 	default:
-		u.events.push(event{finish, id, evDone})
+		u.failed(t, id, backoff.Throttled) // rejected at once
 	}
 }
 
@@ -284,35 +280,6 @@ func (u *overloadRun) ask(t float64, id int32) bool {
 	}
 	return true
 }
-// admit offers the server an attempt at t. It returns when the attempt will
-// have been served, or false if the queue is full and the server turns it
-// away (charging RejectCost of a service unless it drops).
-func (u *overloadRun) admit(t float64) (finish float64, ok bool) {
-	sc := &u.sc
-	service := 1 / sc.Capacity
-	for u.queued > 0 && u.ring[u.head] <= t {
-		u.head = (u.head + 1) % len(u.ring)
-		u.queued--
-	}
-	if u.queued == len(u.ring) {
-		if !sc.Drop && sc.RejectCost > 0 {
-			// Charged after the queued work, not interleaved: the server's
-			// busy time is right, the order slightly not.
-			u.lastFinish = max(t, u.lastFinish) + sc.RejectCost*service
-		}
-		return 0, false
-	}
-	start := max(t, u.lastFinish)
-	if sc.Down && start < sc.FaultEnd && start+service > sc.FaultStart {
-		start = sc.FaultEnd
-	}
-	finish = start + service
-	u.lastFinish = finish
-	u.ring[(u.head+u.queued)%len(u.ring)] = finish
-	u.queued++
-	count(u.res.Served, finish, sc.Horizon)
-	return finish, true
-}
 
 // failed: the attempt of request id failed at t with outcome o, which the
 // client's control learns; the request retries after its next delay, or is
@@ -329,7 +296,7 @@ func (u *overloadRun) failed(t float64, id int32, o backoff.Outcome) {
 		return
 	}
 	due := t + u.delays[int(id)*u.retries+int(q.tries)-1]
-	if c != nil && u.sc.AskAtFailure {
+	if c != nil && u.p.AskAtFailure {
 		if u.sc.Deadline > 0 && due >= q.first+u.sc.Deadline {
 			u.finished(t, id)
 			return

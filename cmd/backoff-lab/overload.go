@@ -37,7 +37,7 @@ type overloadFlags struct {
 	queue, retries, clients           *int
 	errorRate                         *float64
 	ask                               *string
-	drop                              *bool
+	drop, dropStale, lifo             *bool
 }
 
 func addOverloadFlags(fs *flag.FlagSet) overloadFlags {
@@ -55,6 +55,8 @@ func addOverloadFlags(fs *flag.FlagSet) overloadFlags {
 		drop:       fs.Bool("drop", false, "a full queue drops attempts unanswered (clients learn at their timeout) instead of rejecting them"),
 		deadline:   fs.Float64("deadline", 0, "clients retry until this many `seconds` after a request's first attempt, however many retries that takes, instead of --retries times (needs --rtt)"),
 		rtt:        fs.Float64("rtt", 0, "`seconds` a rejection takes to reach its client"),
+		dropStale:  fs.Bool("drop-stale", false, "the server skips, at no cost, attempts whose client has given up by their turn"),
+		lifo:       fs.Bool("lifo", false, "the server serves the newest attempt first"),
 		clients:    fs.Int("clients", 1, "`K` clients share the load evenly, each with its own policy state"),
 		errorRate:  fs.Float64("error-rate", 0, "chance `X` that an attempt the server serves fails all the same (a transient error)"),
 		ask:        fs.String("ask", "retry", "when a control is asked for a retry: at the `failure` or when the retry is due (retry)"),
@@ -81,7 +83,7 @@ func overloadCmd(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	policies, err := pickPolicies(*f.policy)
+	policies, err := pickPolicies(*f.policy, *f.ask)
 	if err != nil {
 		return err
 	}
@@ -97,9 +99,6 @@ func overloadCmd(args []string, stdout, stderr io.Writer) error {
 // scenarios returns the scenarios picked, with the flags applied, each
 // checked by herdsim's own rule.
 func (f overloadFlags) scenarios() ([]herdsim.Scenario, error) {
-	if *f.ask != "failure" && *f.ask != "retry" {
-		return nil, fmt.Errorf("%w: --ask %q: want failure or retry", errUsage, *f.ask)
-	}
 	scenarios, err := pick("scenario", *f.scenario, herdsim.Scenarios(), func(s herdsim.Scenario) string { return s.Name }, "")
 	if err != nil {
 		return nil, err
@@ -114,7 +113,7 @@ func (f overloadFlags) scenarios() ([]herdsim.Scenario, error) {
 		}
 		sc.Queue, sc.Retries, sc.RejectCost, sc.Drop = *f.queue, *f.retries, *f.rejectCost, *f.drop
 		sc.Deadline, sc.RTT = *f.deadline, *f.rtt
-		sc.Fleet, sc.ErrorRate, sc.AskAtFailure = *f.clients, *f.errorRate, *f.ask == "failure"
+		sc.Fleet, sc.ErrorRate, sc.DropStale, sc.LIFO = *f.clients, *f.errorRate, *f.dropStale, *f.lifo
 		if err := sc.Validate(); err != nil {
 			var se *herdsim.ScenarioError
 			if errors.As(err, &se) {
@@ -155,6 +154,12 @@ func (f overloadFlags) table(rows []overloadRow) table {
 	if *f.drop {
 		server += ", full queue drops"
 	}
+	if *f.dropStale {
+		server += ", stale attempts skipped"
+	}
+	if *f.lifo {
+		server += ", LIFO"
+	}
 	if *f.rejectCost > 0 {
 		server += fmt.Sprintf(", a rejection costs %g of a service", *f.rejectCost)
 	}
@@ -194,9 +199,12 @@ func (f overloadFlags) table(rows []overloadRow) table {
 
 // pickPolicies returns the policies named in list (the default table's if
 // it is empty): each a strategy, optionally with +control.
-func pickPolicies(list string) ([]herdsim.Policy, error) {
+func pickPolicies(list, ask string) ([]herdsim.Policy, error) {
+	if ask != "failure" && ask != "retry" {
+		return nil, fmt.Errorf("%w: --ask %q: want failure or retry", errUsage, ask)
+	}
 	if list == "" {
-		return herdsim.OverloadPolicies(), nil
+		return askAt(herdsim.OverloadPolicies(), ask), nil
 	}
 	var out []herdsim.Policy
 	for _, name := range strings.Split(list, ",") {
@@ -209,12 +217,22 @@ func pickPolicies(list string) ([]herdsim.Policy, error) {
 			for _, c := range herdsim.Controls() {
 				controls = append(controls, "+"+c.Name)
 			}
-			return nil, fmt.Errorf("%w: --policy %q: %v; want a strategy (%s), optionally with one control (%s)",
+			return nil, fmt.Errorf("%w: --policy %q: %v; want a strategy (%s), optionally with one control (%s), then optionally @failure",
 				errUsage, name, err, strings.Join(strategies, ", "), strings.Join(controls, ", "))
 		}
 		out = append(out, p)
 	}
-	return out, nil
+	return askAt(out, ask), nil
+}
+
+// askAt makes every control of ps asked at the failure if ask says so.
+func askAt(ps []herdsim.Policy, ask string) []herdsim.Policy {
+	for i := range ps {
+		if ask == "failure" && ps[i].Control != nil {
+			ps[i].AskAtFailure = true
+		}
+	}
+	return ps
 }
 
 // pick returns the items of all named in the comma-separated list (all of
