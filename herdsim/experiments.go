@@ -76,32 +76,29 @@ func ErrorRates() []float64 {
 	return xs
 }
 
-// ErrorSweep runs sc (the steady scenario, say) at each error rate under
-// each contender: Brooker's token-bucket figure, success and attempts a
-// request against the share of attempts that fail on their own.
-func ErrorSweep(sc Scenario, cs []Contender, rates []float64, seed uint64) []OverloadRow {
-	var o Overload
-	var rows []OverloadRow
-	for _, c := range cs {
-		for _, x := range rates {
-			sc.ErrorRate = x
-			rows = append(rows, o.runContender(sc, c, seed))
-		}
+// Points returns sc once for each value, set into it by set: the error
+// rates of the steady scenario (Brooker's token-bucket figure: success and
+// attempts a request against the share of attempts that fail on their
+// own), or the fleet sizes of the storm (where a per-client control stops
+// protecting the server).
+func Points[T any](sc Scenario, values []T, set func(*Scenario, T)) []Scenario {
+	out := make([]Scenario, len(values))
+	for i, v := range values {
+		out[i] = sc
+		set(&out[i], v)
 	}
-	return rows
+	return out
 }
 
 // Fleets are the fleet sizes of [FleetSweep]'s default.
 var Fleets = []int{1, 10, 100, 1000}
 
-// FleetSweep runs sc (the storm, say) with each number of clients under
-// each contender: where a per-client control stops protecting the server.
-func FleetSweep(sc Scenario, cs []Contender, fleets []int, seed uint64) []OverloadRow {
+// Sweep runs every scenario under every contender, contender by contender.
+func Sweep(scs []Scenario, cs []Contender, seed uint64) []OverloadRow {
 	var o Overload
 	var rows []OverloadRow
 	for _, c := range cs {
-		for _, k := range fleets {
-			sc.Fleet = k
+		for _, sc := range scs {
 			rows = append(rows, o.runContender(sc, c, seed))
 		}
 	}

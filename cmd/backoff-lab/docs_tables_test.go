@@ -22,6 +22,9 @@ func TestDocsTables(t *testing.T) {
 		{"spike-drop/overload.txt", []string{"overload", "--seed", "1", "--scenario", "spike", "--normal", "20", "--drop"}},
 		{"spike-deadline/overload.txt", []string{"overload", "--seed", "1", "--scenario", "spike", "--normal", "20", "--deadline", "10", "--rtt", "0.02"}},
 		{"contention.txt", []string{"contention", "--seed", "1"}},
+		{"errors.txt", []string{"errors", "--seed", "1"}},
+		{"fleet.txt", []string{"fleet", "--seed", "1"}},
+		{"fleet-defences/fleet.txt", []string{"fleet", "--seed", "1", "--queue", "100", "--drop-stale", "--lifo"}},
 	}
 	for _, tt := range tables {
 		t.Run(tt.file, func(t *testing.T) {

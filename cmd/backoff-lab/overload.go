@@ -14,20 +14,6 @@ import (
 	"github.com/backoff-node/backoff-node/herdsim"
 )
 
-// overloadRow is one scenario under one policy. Recovery is null when the
-// server never recovers within the horizon.
-type overloadRow struct {
-	Scenario      string   `json:"scenario"`
-	Policy        string   `json:"policy"`
-	Clients       int      `json:"clients"`
-	ErrorRate     float64  `json:"error_rate"`
-	Recovery      *float64 `json:"recovery_s"`
-	Amplification float64  `json:"amplification"`
-	SuccessRate   float64  `json:"success_rate"`
-	GoodputRatio  float64  `json:"goodput_ratio"`
-	P99Latency    float64  `json:"p99_latency_s"`
-}
-
 // overloadFlags are the flags of `backoff-lab overload`.
 type overloadFlags struct {
 	seed                              *uint64
@@ -126,8 +112,8 @@ func (f overloadFlags) scenarios() ([]herdsim.Scenario, error) {
 }
 
 // overloadRows runs every scenario under every policy.
-func overloadRows(scenarios []herdsim.Scenario, policies []herdsim.Policy, seed uint64, stderr io.Writer) []overloadRow {
-	var rows []overloadRow
+func overloadRows(scenarios []herdsim.Scenario, policies []herdsim.Policy, seed uint64, stderr io.Writer) []herdsim.OverloadRow {
+	var rows []herdsim.OverloadRow
 	var o herdsim.Overload
 	start := time.Now() // for progress only: the runs themselves use no clock
 	for i, sc := range scenarios {
@@ -135,21 +121,14 @@ func overloadRows(scenarios []herdsim.Scenario, policies []herdsim.Policy, seed 
 			fmt.Fprintf(stderr, "backoff-lab overload: %d of %d scenarios done in %.1f s\n", i, len(scenarios), time.Since(start).Seconds())
 		}
 		for _, p := range policies {
-			r := o.Run(sc, p, seed)
-			row := overloadRow{Scenario: sc.Name, Policy: p.Name, Clients: sc.Fleet, ErrorRate: sc.ErrorRate, Amplification: r.Amplification,
-				SuccessRate: r.SuccessRate, GoodputRatio: r.GoodputRatio, P99Latency: r.P99Latency}
-			if r.Recovered {
-				v := r.Recovery
-				row.Recovery = &v
-			}
-			rows = append(rows, row)
+			rows = append(rows, herdsim.NewOverloadRow(sc, p.Name, o.Run(sc, p, seed)))
 		}
 	}
 	return rows
 }
 
 // table lays the rows out under a title that states the model's settings.
-func (f overloadFlags) table(rows []overloadRow) table {
+func (f overloadFlags) table(rows []herdsim.OverloadRow) table {
 	server := fmt.Sprintf("capacity %d/s, queue %d, timeout %d s", herdsim.OverloadCapacity, *f.queue, herdsim.OverloadTimeout)
 	if *f.drop {
 		server += ", full queue drops"

@@ -185,7 +185,7 @@ func TestOverload_Deadline(t *testing.T) {
 	if code != exitOK || stderr != "" {
 		t.Fatalf("exit %d, stderr %q", code, stderr)
 	}
-	var rows []overloadRow
+	var rows []herdsim.OverloadRow
 	if err := json.Unmarshal([]byte(stdout), &rows); err != nil {
 		t.Fatal(err)
 	}
