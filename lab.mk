@@ -7,7 +7,8 @@
 #   make lab-bench       the 10,000 jobs × 20 retries benchmark, all strategies
 #   make lab-overload    overload and recovery: every scenario under every policy,
 #                        charts in $(LAB_OUT)
-#   make lab-findings    the overload findings' tests on all their seeds (no race)
+#   make lab-findings    the overload findings' tests on all their seeds, and every
+#                        pinned docs table (no race)
 #   make lab-recheck     the same tests on seeds 6..10, which they were not tuned on
 #   make lab-errors      success and attempts a request against the error rate
 #   make lab-fleet       storm recovery against the number of clients, then with
@@ -59,6 +60,7 @@ lab-overload: lab-build
 
 lab-findings:
 	$(GO) test -count=1 -run 'Overload|Recovery' ./herdsim
+	$(GO) test -count=1 -run 'DocsTables' ./cmd/backoff-lab
 
 lab-recheck:
 	$(GO) test -count=1 -run 'Overload|Recovery' ./herdsim -recheck

@@ -120,7 +120,7 @@ func TestContentionBound(t *testing.T) {
 // 2 % is asserted, since fewer runs are noisier), and misses at 10 clients
 // with random ids (459 against 436 ms, +5 %), which is logged, not
 // asserted. The constants were chosen on seeds 1..10; seeds 11..20 agree
-// (docs/lab/contention-paced.md). It averages 20 runs a seed (4 with
+// (docs/lab/notes/2026-11-25-contention-paced.md). It averages 20 runs a seed (4 with
 // -short): the claim rests on the 100-run figures, which
 // `backoff-lab contention` reproduces.
 func TestPacedContentionBar(t *testing.T) {

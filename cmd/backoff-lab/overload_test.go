@@ -99,6 +99,16 @@ func TestOverload_UsageErrors(t *testing.T) {
 		{[]string{"overload", "--ask", "later"}, `--ask "later": want failure or retry`},
 		{[]string{"overload", "--deadline", "100", "--rtt", "0.001"}, `allows 100000 retries a request; want at most 10000`},
 		{[]string{"overload", "--deadline", "60", "--rtt", "0.01", "--normal", "100"}, `want at most 20000000: lower --normal, --retries or --deadline, or raise --rtt`},
+		{[]string{"errors", "--rates", "0,1.5"}, `--rates: 1.5 is not an error rate from 0 to 1`},
+		{[]string{"errors", "--rates", "0:1:0"}, `--rates "0:1:0": want numbers`},
+		{[]string{"errors", "--rates", "0:1e9:1"}, `at most 1000`},
+		{[]string{"errors", "--rates", "x"}, `--rates "x"`},
+		{[]string{"fleet", "--fleets", "0"}, `--fleets: 0 is not a number of clients from 1 to 100000`},
+		{[]string{"fleet", "--fleets", "2.5"}, `--fleets: 2.5 is not a number of clients`},
+		{[]string{"fleet", "--fleets", "1e6"}, `--fleets: 1e+06 is not a number of clients`},
+		{[]string{"fleet", "--clients", "-3"}, `--clients -3: want 1 to 100000 clients`},
+		{[]string{"fleet", "--policy", "full_jitter+nope"}, `unknown control "+nope"`},
+		{[]string{"errors", "--error-rate", "2"}, `--error-rate 2: want 0 to 1`},
 	}
 	for _, tt := range tests {
 		code, stdout, stderr := runLab(t, tt.args...)
@@ -114,7 +124,11 @@ func TestOverload_Charts(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d, stderr %q", code, stderr)
 	}
-	for _, name := range []string{"overload-storm.png", "overload-storm.svg"} {
+	code, _, stderr = runLab(t, "fleet", "--fleets", "1,10", "--policy", "none,full_jitter+credit", "--charts", dir)
+	if code != exitOK {
+		t.Fatalf("fleet: exit %d, stderr %q", code, stderr)
+	}
+	for _, name := range []string{"overload-storm.png", "overload-storm.svg", "fleet.png", "fleet.svg"} {
 		b, err := os.ReadFile(filepath.Join(dir, name))
 		if err != nil {
 			t.Fatal(err)
