@@ -60,7 +60,7 @@ lab-overload: lab-build
 
 lab-findings:
 	$(GO) test -count=1 -run 'Overload|Recovery' ./herdsim
-	$(GO) test -count=1 -run 'DocsTables' ./cmd/backoff-lab
+	$(GO) test -count=1 -run 'DocsTables|Deadline' ./cmd/backoff-lab
 
 lab-recheck:
 	$(GO) test -count=1 -run 'Overload|Recovery' ./herdsim -recheck

@@ -195,6 +195,9 @@ func TestOverload_Variant(t *testing.T) {
 // retries chatter: hundreds of attempts a request against a few with
 // jittered backoff (finding (a)'s variant, TestOverloadSpikeDeadline).
 func TestOverload_Deadline(t *testing.T) {
+	if raceBuild {
+		t.Skip("hundreds of attempts a request: make lab-findings runs it without the race detector")
+	}
 	code, stdout, stderr := runLab(t, "overload", "--scenario", "spike", "--policy", "none,full_jitter", "--normal", "20", "--deadline", "10", "--rtt", "0.02", "--format", "json")
 	if code != exitOK || stderr != "" {
 		t.Fatalf("exit %d, stderr %q", code, stderr)
