@@ -1,14 +1,19 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/backoff-node/backoff-node/internal/golden"
 )
@@ -173,4 +178,144 @@ func TestSeedReproducibleAcrossProcesses(t *testing.T) {
 	if r2 := ask(`{"type":"compute_backoff","msg_id":2,"max_retries":20}`); r2["seed"] == r["seed"] {
 		t.Errorf("two processes chose the same seed %v: seeds must come from the OS, not a constant", r["seed"])
 	}
+}
+
+// TestDELEscaped: a raw DEL byte (0x7f), which JSON allows in a string, is
+// written \u007f, as Python's json.dumps writes it, in an echo reply and in
+// the payload a relay sends alike.
+func TestDELEscaped(t *testing.T) {
+	out := runNode(t, initN1+
+		"{\"src\":\"c1\",\"dest\":\"n1\",\"body\":{\"type\":\"echo\",\"msg_id\":2,\"echo\":\"a\x7fb\",\"k\x7f\":[\"\x7f\"]}}\n"+
+		"{\"src\":\"c1\",\"dest\":\"n1\",\"body\":{\"type\":\"backoff_relay\",\"msg_id\":3,\"target\":\"n2\",\"max_retries\":0,\"attempt_timeout\":0.01,"+
+		"\"payload\":{\"type\":\"write\",\"value\":\"x\x7f\"}}}\n")
+	lines := strings.Split(strings.TrimSuffix(string(out), "\n"), "\n")
+	want := []string{
+		`{"src": "n1", "dest": "c1", "body": {"type": "echo_ok", "echo": "a\u007fb", "k\u007f": ["\u007f"], "in_reply_to": 2, "msg_id": 1}}`,
+		`{"src": "n1", "dest": "n2", "body": {"type": "write", "value": "x\u007f", "msg_id": 2}}`,
+	}
+	if len(lines) != 4 || lines[1] != want[0] || lines[2] != want[1] {
+		t.Errorf("stdout:\n%s\nwant lines 2 and 3:\n%s", out, strings.Join(want, "\n"))
+	}
+}
+
+// TestTerminateManyRelays: SIGTERM with 100,000 relays in flight (each
+// waiting for its first attempt's reply) answers every one with error 11
+// and exits 0 within a second, as docs/SPEC.md promises: the answers are
+// written in batches, not a flush each.
+func TestTerminateManyRelays(t *testing.T) {
+	const relays = 100_000
+	cmd := exec.Command(nodeBin)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Files, not Go's copying goroutines, so that Wait returns when the
+	// process exits.
+	outR, outW, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs, err := os.Create(filepath.Join(t.TempDir(), "stderr"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout, cmd.Stderr = outW, logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	outW.Close()
+	defer stdin.Close()
+	go func() {
+		w := bufio.NewWriterSize(stdin, 1<<20)
+		w.WriteString(initN1)
+		for i := range relays {
+			fmt.Fprintf(w, `{"src":"c1","dest":"n1","body":{"type":"backoff_relay","msg_id":%d,"target":"n2","payload":{"type":"read"},"attempt_timeout":60,"seed":%d}}`+"\n", i+2, i)
+		}
+		w.Flush() // stdin stays open: the node is stopped, not at the end of input
+	}()
+	sent := make(chan struct{})
+	answers := make(chan [][]byte, 1)
+	go readAnswers(outR, relays, sent, answers)
+	begin := time.Now()
+	select {
+	case <-sent:
+	case <-time.After(2 * time.Minute):
+		cmd.Process.Kill()
+		t.Fatalf("the node did not send %d first attempts within 2 minutes", relays)
+	}
+	start := time.Now()
+	before := cpuTime(t, cmd.Process.Pid)
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	err = cmd.Wait()
+	took := time.Since(start)
+	if err != nil {
+		t.Errorf("exit after SIGTERM: %v, want 0", err)
+	}
+	got := <-answers
+	if len(got) != relays {
+		t.Fatalf("%d of %d relays answered after SIGTERM", len(got), relays)
+	}
+	for _, a := range got[:10] {
+		if !bytes.Contains(a, []byte(`"type": "error", "code": 11, "text": "node shutting down", "attempts": 1, "total_delay_ms": 0, "delays_ms": []`)) {
+			t.Errorf("answer %s, want error 11 node shutting down after 1 attempt", a)
+		}
+	}
+	stopCPU := cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime() - before
+	t.Logf("%d relays answered; started in %v, exit %v after SIGTERM, CPU time %v",
+		len(got), start.Sub(begin).Round(time.Millisecond), took.Round(time.Millisecond), stopCPU.Round(time.Millisecond))
+	// Within a second, on a machine that runs the node at full speed.
+	// Starting the relays (reading each, one send each) measures how fast
+	// this machine runs the node now: stopping answers each relay once, in
+	// batches, and must take well under that (today's: 0.2 to 0.3 of it;
+	// a flush and a log line each took 0.5 to 0.8 of it, and 1.3 s idle).
+	if limit := max(time.Second, start.Sub(begin)/3); took > limit {
+		t.Errorf("the node took %v to exit after SIGTERM, want at most %v (1 s, or a third of the %v it took to start the relays on a busy machine)",
+			took, limit, start.Sub(begin).Round(time.Millisecond))
+	}
+}
+
+// readAnswers reads the node's stdout to its end: it closes sent once the
+// node has sent n first attempts to n2, and then passes on the lines
+// addressed to the client. It does no more than that per line, so that it
+// reads as fast as the node writes.
+func readAnswers(out io.Reader, n int, sent chan<- struct{}, answers chan<- [][]byte) {
+	r := bufio.NewReaderSize(out, 1<<20)
+	var got [][]byte
+	sends := 0
+	for {
+		line, err := r.ReadSlice('\n')
+		switch {
+		case bytes.Contains(line, []byte(`"dest": "n2"`)):
+			if sends++; sends == n {
+				close(sent)
+			}
+		case bytes.Contains(line, []byte(`"dest": "c1"`)):
+			got = append(got, bytes.Clone(line))
+		}
+		if err != nil && err != bufio.ErrBufferFull {
+			answers <- got
+			return
+		}
+	}
+}
+
+// cpuTime is the CPU time (user and system) process pid has used so far,
+// from /proc (in clock ticks of 10 ms).
+func cpuTime(t *testing.T, pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The fields after the command name, which is in parentheses: utime
+	// and stime are the 12th and 13th.
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	var ticks int64
+	for _, s := range f[11:13] {
+		var v int64
+		fmt.Sscan(s, &v)
+		ticks += v
+	}
+	return time.Duration(ticks) * 10 * time.Millisecond
 }

@@ -9,9 +9,9 @@ import (
 // An AWSAdaptive is the AWS SDKs' adaptive retry mode: the standard mode's
 // retry quota ([AWSQuota]) plus a client-side rate limiter, a token bucket
 // whose fill rate is cut when the service throttles and regrown along a
-// CUBIC curve. The SDK guide calls the mode "appropriate only for
-// specialized use-cases" and "not recommended for multi-tenant
-// applications": one limiter paces everything the client sends.
+// CUBIC curve. The AWS SDKs reference guide calls the mode "appropriate
+// only for specialized use-cases" and advises against it for multi-tenant
+// applications: one limiter paces everything the client sends.
 //
 // # Model
 //
@@ -67,7 +67,7 @@ type AWSAdaptive struct {
 	q       quota
 	ready   bool
 	invalid error
-	clock   clock
+	clock   ctlClock
 	beta    float64
 	scale   float64
 	minRate float64
@@ -98,9 +98,9 @@ func (a *AWSAdaptive) setup() {
 	}
 	a.ready = true
 	a.q.init(&a.Quota)
-	a.beta = ratioField(&a.invalid, "AWSAdaptive.Beta", a.Beta, 0.7)
-	a.scale = field(&a.invalid, "AWSAdaptive.Scale", a.Scale, 0.4)
-	a.minRate = field(&a.invalid, "AWSAdaptive.MinRate", a.MinRate, 0.5)
+	a.beta = ctlShare(&a.invalid, "AWSAdaptive.Beta", a.Beta, 0.7)
+	a.scale = ctlField(&a.invalid, "AWSAdaptive.Scale", a.Scale, 0.4)
+	a.minRate = ctlField(&a.invalid, "AWSAdaptive.MinRate", a.MinRate, 0.5)
 	if a.invalid == nil {
 		a.invalid = a.q.invalid
 	}
@@ -135,7 +135,7 @@ func (a *AWSAdaptive) Allow(now time.Time, attempt int, last Outcome) Ticket {
 	defer a.mu.Unlock()
 	t := a.now(now)
 	if a.invalid != nil && attempt > 1 {
-		return refused(attempt)
+		return refusal(attempt)
 	}
 	tk := a.q.allow(attempt, last)
 	if !tk.OK || !a.enabled {
@@ -157,7 +157,7 @@ func (a *AWSAdaptive) Done(now time.Time, tk Ticket, o Outcome) {
 	defer a.mu.Unlock()
 	t := a.now(now)
 	a.q.done(tk, o)
-	if !sent(o) {
+	if !wasSent(o) {
 		if a.enabled {
 			a.refill(t)
 			a.tokens = min(a.capacity, a.tokens+1)

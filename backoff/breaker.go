@@ -66,7 +66,7 @@ type Breaker struct {
 	mu       sync.Mutex
 	ready    bool
 	invalid  error
-	clock    clock
+	clock    ctlClock
 	ratio    float64
 	minCalls int
 	openFor  float64
@@ -86,9 +86,9 @@ type Breaker struct {
 type breakerState int
 
 const (
-	closed breakerState = iota
-	open
-	halfOpen
+	breakerClosed breakerState = iota
+	breakerOpen
+	breakerHalfOpen
 )
 
 func (b *Breaker) setup() {
@@ -96,11 +96,11 @@ func (b *Breaker) setup() {
 		return
 	}
 	b.ready = true
-	b.ratio = ratioField(&b.invalid, "Breaker.FailureRatio", b.FailureRatio, 0.5)
+	b.ratio = ctlShare(&b.invalid, "Breaker.FailureRatio", b.FailureRatio, 0.5)
 	size := b.intField("Breaker.Window", b.Window, 100)
 	b.minCalls = b.intField("Breaker.MinCalls", b.MinCalls, 100)
 	b.probes = b.intField("Breaker.Probes", b.Probes, 10)
-	b.openFor = field(&b.invalid, "Breaker.OpenFor", b.OpenFor.Seconds(), 60)
+	b.openFor = ctlField(&b.invalid, "Breaker.OpenFor", b.OpenFor.Seconds(), 60)
 	if b.minCalls > size && b.invalid == nil {
 		b.invalid = fmt.Errorf("%w: Breaker.MinCalls %d is more than Breaker.Window %d", errControl, b.minCalls, size)
 	}
@@ -110,7 +110,7 @@ func (b *Breaker) setup() {
 // intField is field for a count, at most 1<<20 (a window that size is 1
 // MiB, more than any breaker needs).
 func (b *Breaker) intField(name string, v, def int) int {
-	f := field(&b.invalid, name, float64(v), float64(def))
+	f := ctlField(&b.invalid, name, float64(v), float64(def))
 	if f > 1<<20 && b.invalid == nil {
 		b.invalid = fmt.Errorf("%w: %s is %d, want at most %d", errControl, name, v, 1<<20)
 	}
@@ -133,20 +133,20 @@ func (b *Breaker) Allow(now time.Time, attempt int, _ Outcome) Ticket {
 	b.setup()
 	t := b.clock.seconds(now)
 	if b.invalid != nil && attempt > 1 {
-		return refused(attempt)
+		return refusal(attempt)
 	}
-	if b.state == open && t-b.openedAt >= b.openFor {
-		b.state, b.gen = halfOpen, b.gen+1
+	if b.state == breakerOpen && t-b.openedAt >= b.openFor {
+		b.state, b.gen = breakerHalfOpen, b.gen+1
 		b.sentOut, b.back, b.backFail = 0, 0, 0
 	}
 	switch {
-	case b.state == closed:
+	case b.state == breakerClosed:
 		return Ticket{OK: true, Attempt: attempt}
-	case b.state == halfOpen && b.sentOut < b.probes:
+	case b.state == breakerHalfOpen && b.sentOut < b.probes:
 		b.sentOut++
 		return Ticket{OK: true, Attempt: attempt, Cost: float64(b.gen)}
 	}
-	return refused(attempt)
+	return refusal(attempt)
 }
 
 // Done implements [Control]: closed, the outcome joins the window and may
@@ -158,20 +158,20 @@ func (b *Breaker) Done(now time.Time, tk Ticket, o Outcome) {
 	defer b.mu.Unlock()
 	b.setup()
 	t := b.clock.seconds(now)
-	probe := b.state == halfOpen && tk.Cost == float64(b.gen)
+	probe := b.state == breakerHalfOpen && tk.Cost == float64(b.gen)
 	switch {
-	case !sent(o):
+	case !wasSent(o):
 		if probe {
 			b.sentOut--
 		}
-	case b.state == closed:
-		b.record(failed(o))
+	case b.state == breakerClosed:
+		b.record(isFailure(o))
 		if b.n >= b.minCalls && float64(b.fails) >= b.ratio*float64(b.n) {
 			b.trip(t)
 		}
 	case probe:
 		b.back++
-		if failed(o) {
+		if isFailure(o) {
 			b.backFail++
 		}
 		if b.back < b.probes {
@@ -180,7 +180,7 @@ func (b *Breaker) Done(now time.Time, tk Ticket, o Outcome) {
 		if float64(b.backFail) >= b.ratio*float64(b.back) {
 			b.trip(t)
 		} else {
-			b.state = closed
+			b.state = breakerClosed
 		}
 	}
 }
@@ -203,7 +203,7 @@ func (b *Breaker) record(fail bool) {
 
 // trip opens the breaker at t with an empty window.
 func (b *Breaker) trip(t float64) {
-	b.state, b.openedAt = open, t
+	b.state, b.openedAt = breakerOpen, t
 	clear(b.window)
 	b.next, b.n, b.fails = 0, 0, 0
 }
@@ -214,9 +214,9 @@ func (b *Breaker) State() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	switch b.state {
-	case open:
+	case breakerOpen:
 		return "open"
-	case halfOpen:
+	case breakerHalfOpen:
 		return "half-open"
 	}
 	return "closed"

@@ -23,7 +23,8 @@ import (
 //
 //	retries ≤ Deposit·successes + Size,
 //
-// and a client whose calls all fail sends at most Size retries in all. It
+// and a client whose calls all fail sends at most Size retries in all
+// (tokens are counted in thousandths, so ten deposits of 0.1 make one). It
 // behaves like plain retries while failures are below about Deposit of the
 // calls, and like "Deposit retries a call" above.
 //
@@ -59,8 +60,8 @@ func (b *TokenBucket) init() {
 		return
 	}
 	b.ready = true
-	b.deposit = milli(field(&b.invalid, "TokenBucket.Deposit", b.Deposit, 0.1))
-	b.size = milli(field(&b.invalid, "TokenBucket.Size", b.Size, 5))
+	b.deposit = toMilli(ctlField(&b.invalid, "TokenBucket.Deposit", b.Deposit, 0.1))
+	b.size = toMilli(ctlField(&b.invalid, "TokenBucket.Size", b.Size, 5))
 	b.tokens = b.size
 }
 
@@ -81,7 +82,7 @@ func (b *TokenBucket) Allow(_ time.Time, attempt int, _ Outcome) Ticket {
 	defer b.mu.Unlock()
 	b.init()
 	if b.invalid != nil || b.tokens < 1000 {
-		return refused(attempt)
+		return refusal(attempt)
 	}
 	b.tokens -= 1000
 	return Ticket{OK: true, Attempt: attempt, Cost: 1}
@@ -94,8 +95,8 @@ func (b *TokenBucket) Done(_ time.Time, t Ticket, o Outcome) {
 	defer b.mu.Unlock()
 	b.init()
 	switch {
-	case !sent(o):
-		b.tokens = min(b.size, b.tokens+milli(t.Cost))
+	case !wasSent(o):
+		b.tokens = min(b.size, b.tokens+toMilli(t.Cost))
 	case o == Success:
 		b.tokens = min(b.size, b.tokens+b.deposit)
 	}

@@ -189,7 +189,7 @@ func (b *Budget) Allow(now time.Time, attempt int, _ Outcome) Ticket {
 		return Ticket{OK: true, Attempt: attempt}
 	}
 	if !b.AllowRetry(now) {
-		return refused(attempt)
+		return refusal(attempt)
 	}
 	return Ticket{OK: true, Attempt: attempt, Cost: 1}
 }

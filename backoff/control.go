@@ -45,6 +45,7 @@ const (
 	Throttled                    // the service asked the client to slow down (HTTP 429 or 503, Maelstrom code 11)
 )
 
+// String names the outcome in lower case (the zero Outcome is "none").
 func (o Outcome) String() string {
 	switch o {
 	case 0:

@@ -10,27 +10,27 @@ import (
 // Helpers shared by the retry controls (budget.go, throttle.go, quota.go,
 // adaptive.go, bucket.go, breaker.go, credit.go).
 
-// failed reports whether o is an outcome the controls count as a failure.
-func failed(o Outcome) bool { return o == Failure || o == Timeout || o == Throttled }
+// isFailure reports whether o is an outcome the controls count as a failure.
+func isFailure(o Outcome) bool { return o == Failure || o == Timeout || o == Throttled }
 
-// sent reports whether o says the attempt went out: the zero Outcome handed
+// wasSent reports whether o says the attempt went out: the zero Outcome handed
 // to Done means the caller gave the ticket back unused (it never sent the
 // attempt), and a control then returns what it took and learns nothing.
-func sent(o Outcome) bool { return o >= Success && o <= Throttled }
+func wasSent(o Outcome) bool { return o >= Success && o <= Throttled }
 
-// refused is the answer to an attempt a control does not let go.
-func refused(attempt int) Ticket { return Ticket{Attempt: attempt} }
+// refusal is the answer to an attempt a control does not let go.
+func refusal(attempt int) Ticket { return Ticket{Attempt: attempt} }
 
-// A clock turns the times a control is given into seconds since the first
+// A ctlClock turns the times a control is given into seconds since the first
 // one, never going back: a time earlier than one already seen counts as
-// that one, as in Budget. The zero clock starts at the first call.
-type clock struct {
+// that one, as in Budget. The zero ctlClock starts at the first call.
+type ctlClock struct {
 	started bool
 	epoch   time.Time
 	last    float64
 }
 
-func (c *clock) seconds(now time.Time) float64 {
+func (c *ctlClock) seconds(now time.Time) float64 {
 	if !c.started {
 		c.started, c.epoch = true, now
 		return 0
@@ -45,9 +45,9 @@ func (c *clock) seconds(now time.Time) float64 {
 // Retry can report it before any attempt.
 var errControl = errors.New("backoff: invalid retry control")
 
-// field returns v, or def when v is zero, and records in *err a value that
+// ctlField returns v, or def when v is zero, and records in *err a value that
 // is negative, NaN or infinite.
-func field(err *error, name string, v, def float64) float64 {
+func ctlField(err *error, name string, v, def float64) float64 {
 	switch {
 	case v == 0:
 		return def
@@ -60,9 +60,9 @@ func field(err *error, name string, v, def float64) float64 {
 	return v
 }
 
-// ratioField is field for a share that must also be at most 1.
-func ratioField(err *error, name string, v, def float64) float64 {
-	r := field(err, name, v, def)
+// ctlShare is ctlField for a share that must also be at most 1.
+func ctlShare(err *error, name string, v, def float64) float64 {
+	r := ctlField(err, name, v, def)
 	if r > 1 && *err == nil {
 		*err = fmt.Errorf("%w: %s is %v, want at most 1", errControl, name, v)
 	}

@@ -8,8 +8,8 @@ import (
 	"time"
 )
 
-// validator is what Retry can ask of a control before any attempt.
-type validator interface {
+// controlValidator is what Retry can ask of a control before any attempt.
+type controlValidator interface {
 	Control
 	validate() error
 }
@@ -20,7 +20,7 @@ type validator interface {
 func TestControlValidate(t *testing.T) {
 	nan, inf := math.NaN(), math.Inf(1)
 	for _, tt := range []struct {
-		c     validator
+		c     controlValidator
 		field string // "" when valid
 	}{
 		{&GRPCThrottle{}, ""},

@@ -6,24 +6,30 @@ import (
 	"time"
 )
 
-// A Cursor walks the schedule a key names one delay at a time, in O(1)
-// memory: a caller that retries up to 10,000 times holds a Cursor, not a
-// 10,000-entry schedule. It passes the strategy the state it asks for (the
-// previous delay, the time already waited). The zero Cursor has no strategy
-// and is not usable; use NewCursor.
+// A Cursor walks the schedule of Strategy that Key names, one delay at a
+// time, in O(1) memory: a caller that retries up to 10,000 times holds a
+// Cursor, not a 10,000-entry schedule. It passes the strategy the state it
+// asks for (the previous delay, the time already waited). Set Strategy and
+// Key, then call Next or Fill; the zero Cursor has no strategy and is not
+// usable.
+//
+//	c := backoff.Cursor{Strategy: backoff.FullJitter{Base: 1, Max: 60}, Key: key}
+//	d := c.Next() // the delay before retry 0, in seconds
 type Cursor struct {
-	s             Strategy
-	key           uint64
+	Strategy Strategy
+	Key      uint64
+
 	k             int
 	prev, elapsed float64
+	max           float64 // Retry's cap, as Capped's, without boxing a Capped; 0 for none
 }
-
-// NewCursor returns a cursor at the start of the schedule s names by key.
-func NewCursor(s Strategy, key uint64) Cursor { return Cursor{s: s, key: key} }
 
 // Next returns the delay, in seconds, before the next retry, and moves on.
 func (c *Cursor) Next() float64 {
-	d := c.s.Delay(c.k, c.key, c.prev, c.elapsed)
+	d := c.Strategy.Delay(c.k, c.Key, c.prev, c.elapsed)
+	if c.max > 0 {
+		d = math.Min(c.max, d)
+	}
 	c.k++
 	c.prev = d
 	c.elapsed += d
@@ -34,14 +40,13 @@ func (c *Cursor) Next() float64 {
 // calls of Next would, bit for bit; it is faster for Exponential (also under
 // Capped), whose delays it computes as a run.
 func (c *Cursor) Fill(dst []float64) {
-	if f, ok := c.s.(rangeFiller); ok && f.fillRange(dst, c.k, c.key) {
-		for _, d := range dst {
-			c.elapsed += d
-		}
-		if len(dst) > 0 {
-			c.k += len(dst)
-			c.prev = dst[len(dst)-1]
-		}
+	max := c.max
+	if max <= 0 {
+		max = math.Inf(1)
+	}
+	if f, ok := c.Strategy.(rangeFiller); ok && f.fillRange(dst, c.k, c.Key, max) {
+		// A range filler ignores prev and elapsed, so they need no update.
+		c.k += len(dst)
 		return
 	}
 	for i := range dst {
@@ -53,10 +58,11 @@ func (c *Cursor) Fill(dst []float64) {
 func (c *Cursor) Retry() int { return c.k }
 
 // A rangeFiller computes delays k, k+1, ... of the schedule key names into
-// dst, as Delay would, in one call; it reports false if it cannot. Only
-// strategies whose delays do not depend on prev and elapsed can.
+// dst, as Delay would, each capped at max, in one call; it reports false
+// if it cannot. Only strategies whose delays do not depend on prev and
+// elapsed can.
 type rangeFiller interface {
-	fillRange(dst []float64, k int, key uint64) bool
+	fillRange(dst []float64, k int, key uint64, max float64) bool
 }
 
 // Capped bounds every delay of S at Max seconds. The cap applies after any
@@ -74,22 +80,16 @@ func (c Capped) Delay(k int, key uint64, prev, elapsed float64) float64 {
 	return math.Min(c.Max, c.S.Delay(k, key, prev, elapsed))
 }
 
-func (c Capped) fillRange(dst []float64, k int, key uint64) bool {
+func (c Capped) fillRange(dst []float64, k int, key uint64, max float64) bool {
 	f, ok := c.S.(rangeFiller)
-	if !ok || !f.fillRange(dst, k, key) {
-		return false
-	}
-	for i, d := range dst {
-		dst[i] = math.Min(c.Max, d)
-	}
-	return true
+	return ok && f.fillRange(dst, k, key, math.Min(max, c.Max))
 }
 
 func (c Capped) validate() error {
 	if c.S == nil {
 		return errors.New("Capped.S is nil")
 	}
-	return errors.Join(nonNegative("Capped.Max", c.Max), validate(c.S))
+	return errors.Join(nonNegative("Capped.Max", c.Max), checkStrategy(c.S))
 }
 
 // Duration converts seconds to a time.Duration, saturating: NaN and

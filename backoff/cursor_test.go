@@ -30,14 +30,14 @@ func TestCursorFill(t *testing.T) {
 	for name, s := range strategies() {
 		for _, s := range []backoff.Strategy{s, backoff.Capped{S: s, Max: 7}} {
 			want := make([]float64, 3000)
-			c := backoff.NewCursor(s, 99)
+			c := backoff.Cursor{Strategy: s, Key: 99}
 			for k := range want {
 				if c.Retry() != k {
 					t.Fatalf("%s: Retry() = %d before delay %d", name, c.Retry(), k)
 				}
 				want[k] = c.Next()
 			}
-			c = backoff.NewCursor(s, 99)
+			c = backoff.Cursor{Strategy: s, Key: 99}
 			got := make([]float64, 0, len(want))
 			for run := 1; len(got) < len(want); run = run*3 + 1 {
 				buf := make([]float64, min(run, len(want)-len(got)))
@@ -70,7 +70,7 @@ func TestCappedBound(t *testing.T) {
 	for name, s := range strategies() {
 		for range 10 {
 			max := 0.001 + r.Float64()*100
-			c := backoff.NewCursor(backoff.Capped{S: s, Max: max}, r.Uint64())
+			c := backoff.Cursor{Strategy: backoff.Capped{S: s, Max: max}, Key: r.Uint64()}
 			for k := range 10000 {
 				if d := c.Next(); !(d >= 0 && d <= max) || math.IsInf(d, 0) {
 					t.Fatalf("%s capped at %v: delay %d = %v", name, max, k, d)
@@ -105,7 +105,7 @@ func TestDuration(t *testing.T) {
 }
 
 func BenchmarkCursor(b *testing.B) {
-	c := backoff.NewCursor(backoff.Exponential{Base: 0.1, Max: 2, Jitter: 0.1}, 42)
+	c := backoff.Cursor{Strategy: backoff.Exponential{Base: 0.1, Max: 2, Jitter: 0.1}, Key: 42}
 	b.ReportAllocs()
 	var sum float64
 	for b.Loop() {

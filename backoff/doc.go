@@ -1,8 +1,21 @@
-// Package backoff computes retry delays: how long a client should wait before
-// each retry of a failed call. It is pure arithmetic. It does no I/O, reads
-// no clock and owns no global randomness: every random draw comes from a
-// *rand.Rand the caller passes in, so a seed reproduces a schedule exactly, on
-// any machine.
+// Package backoff retries calls with jittered, capped exponential backoff:
+// [Retry] calls an operation until it succeeds, sleeping between attempts,
+// and stops on a [Permanent] error, after its max retries or max elapsed
+// time, when a shared retry control refuses, or when the context is done,
+// with a [RetryError] saying why.
+//
+//	import "github.com/backoff-node/backoff-node/backoff"
+//
+//	v, err := backoff.Retry(ctx, fetch, backoff.WithMaxRetries(3), backoff.WithControl(budget))
+//
+// Retry is the only part that touches the world: it sleeps on a timer,
+// reads the clock (time.Now) and, unless given WithSeed, draws each call's
+// schedule key from the operating system (crypto/rand). Everything else is
+// pure: a [Strategy] computes the delay before retry k from a key, so a key
+// names a schedule on every machine; a [Cursor] walks one; the retry
+// controls ([Budget], [GRPCThrottle], [AWSQuota], [AWSAdaptive],
+// [TokenBucket], [Breaker], [RetryCredit]) are told the time rather than
+// reading it, so a simulation can drive them.
 //
 // # Why exponential backoff with jitter
 //
@@ -25,31 +38,29 @@
 //
 // # Using it
 //
-// A [Strategy] fills a slice with delays, in seconds, for retries
-// 0, 1, 2, ... using the random source it is given:
+// The standard strategies are [Exponential] (Retry's default, with jitter
+// 0.5), AWS's [FullJitter], [EqualJitter] and [DecorrelatedJitter], and
+// [Constant]; [Func] adapts a plain function of the retry number, and
+// [Capped] bounds any strategy. Package catalog, beside this one, holds
+// strategies from job queues, blogs and the literature, for comparison.
 //
-//	e := backoff.Exponential{Base: 0.1, Max: 2, Jitter: 0.1}
-//	delays := backoff.Schedule(e, 5, backoff.NewRand(42))
+// An HTTP client marks a 4xx reply Permanent, a 429 or 503 with its
+// Retry-After ([RetryAfter]), gives each attempt a timeout
+// ([WithAttemptTimeout]; attempts that run out of it are reported with
+// [ErrAttemptTimeout]) and shares one retry control among all calls to a
+// service ([WithControl]), so that retries cannot multiply the load on a
+// service that is down: see the example of Retry.
 //
-// To retry a call, use [Retry]: it calls an operation until it succeeds,
-// sleeping the strategy's delays (capped), and stops on a [Permanent]
-// error, after the max retries or max elapsed time, when a [Budget]
-// refuses, or when the context is done, with a [RetryError] saying why:
-//
-//	v, err := backoff.Retry(ctx, fetch, backoff.WithMaxRetries(3), backoff.WithBudget(budget))
-//
-// A [Cursor] gives the same delays one at a time in O(1) memory, for retry
-// loops of any length; [Capped] bounds any strategy, [Duration] converts a
-// delay to a time.Duration without overflow, and a [Budget] bounds retries
-// to a share of first attempts. [Exponential] is the formula of the node's
-// wire contract.
+// Options are plain values, safe to share between goroutines. A zero
+// value means an option's default and a negative one is invalid (except
+// WithMaxRetries(-1), no limit); unusable input makes Retry return an
+// error wrapping [ErrInvalidOption] before any attempt.
 //
 // # Zero values
 //
-// The zero Exponential is usable: a zero Base means DefaultRetryBase and a
-// zero Max means no cap, so it does not spin. The other strategies take
-// their fields as given (a zero Base gives zero delays; Retry still stops
-// at its max retries). The zero Budget grants no retries. The zero Cursor,
-// Capped and Scaled wrap no strategy and are not usable: build them with a
-// strategy inside.
+// The zero Exponential is usable: a zero Base means 100 ms and a zero Max
+// means no cap, so it does not spin. The other strategies take their fields
+// as given (a zero Base gives zero delays; Retry still stops at its max
+// retries). The zero Cursor and Capped have no strategy and are not usable.
+// The controls document their own zero values.
 package backoff

@@ -12,7 +12,7 @@ import (
 // WithSeed.
 func ExampleExponential() {
 	e := backoff.Exponential{Base: 0.1, Max: 2, Jitter: 0.1}
-	c := backoff.NewCursor(e, 42)
+	c := backoff.Cursor{Strategy: e, Key: 42}
 	for range 6 {
 		fmt.Printf("%v ", backoff.Duration(c.Next()).Round(time.Millisecond))
 	}

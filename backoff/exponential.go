@@ -69,14 +69,15 @@ func (e Exponential) validate() error {
 	return errors.Join(nonNegative("Exponential.Base", e.Base), nonNegative("Exponential.Max", e.Max), nonNegative("Exponential.Jitter", e.Jitter))
 }
 
-// fillRange computes delays k, k+1, ... of the schedule keyed by key, the
-// fast path of Cursor.Fill. It equals Delay bit for bit (a test checks it):
+// fillRange computes delays k, k+1, ... of the schedule keyed by key,
+// capped at max, the fast path of Cursor.Fill. It equals Delay bit for bit (a test checks it):
 // doubling d in a loop is exact (a power-of-two step) and equals
 // math.Ldexp(Base, k) until d reaches Max; from then on every delay is
 // capped, so d stops growing and can never overflow; the stream is stepped
 // by addition.
-func (e Exponential) fillRange(dst []float64, k int, key uint64) bool {
+func (e Exponential) fillRange(dst []float64, k int, key uint64, max float64) bool {
 	e = e.norm()
+	e.Max = math.Min(e.Max, max)     // min(max, min(Max, v)) = min(min(max, Max), v)
 	z := key + uint64(k)*draw.Golden // draw.At(key, k) is Mix(key + (k+1)·Golden)
 	d := math.Ldexp(e.Base, k)
 	for i := range dst {

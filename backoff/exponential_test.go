@@ -44,7 +44,7 @@ func TestExponentialDelay(t *testing.T) {
 // schedule returns the first n delays of the schedule seed names, as Retry
 // with WithSeed(seed) would sleep them (before its cap), one Delay at a time.
 func schedule(s Strategy, n int, seed uint64) []float64 {
-	c := NewCursor(s, draw.Key(seed))
+	c := Cursor{Strategy: s, Key: draw.Key(seed)}
 	d := make([]float64, n)
 	for k := range d {
 		d[k] = c.Next()
@@ -65,12 +65,19 @@ func TestExponentialFillRange(t *testing.T) {
 			want := schedule(s, 1200, seed)
 			from := int(seed % 50)
 			got := make([]float64, len(want)-from)
-			if !s.(rangeFiller).fillRange(got, from, draw.Key(seed)) {
+			if !s.(rangeFiller).fillRange(got, from, draw.Key(seed), math.Inf(1)) {
 				t.Fatalf("%+v: fillRange declined", s)
 			}
 			for i, d := range got {
 				if math.Float64bits(d) != math.Float64bits(want[from+i]) {
 					t.Fatalf("%+v seed %d: fillRange[%d] = %v, Delay = %v", s, seed, from+i, d, want[from+i])
+				}
+			}
+			// Retry's own cap, passed as max, is applied as Capped would.
+			s.(rangeFiller).fillRange(got, from, draw.Key(seed), 2.5)
+			for i, d := range got {
+				if w := math.Min(2.5, want[from+i]); math.Float64bits(d) != math.Float64bits(w) {
+					t.Fatalf("%+v seed %d, max 2.5: fillRange[%d] = %v, want %v", s, seed, from+i, d, w)
 				}
 			}
 		}
@@ -145,7 +152,7 @@ func BenchmarkSchedule(b *testing.B) {
 	dst := make([]float64, 1000)
 	b.ReportAllocs()
 	for b.Loop() {
-		c := NewCursor(e, r.Uint64())
+		c := Cursor{Strategy: e, Key: r.Uint64()}
 		c.Fill(dst)
 	}
 	// Report per delay, the unit the performance target is stated in.
@@ -208,7 +215,7 @@ func BenchmarkFillDraws(b *testing.B) {
 		fill func(*rand.Rand)
 	}{
 		{"draw=Rand.Float64", func(r *rand.Rand) { fillRandPerDelay(e, dst, r) }},
-		{"draw=Stream", func(r *rand.Rand) { c := NewCursor(e, r.Uint64()); c.Fill(dst) }},
+		{"draw=Stream", func(r *rand.Rand) { c := Cursor{Strategy: e, Key: r.Uint64()}; c.Fill(dst) }},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			r := draw.NewRand(1)

@@ -17,10 +17,10 @@ import (
 // the bucket holds fewer than that. When an attempt succeeds, the bucket
 // gets back what that attempt took, or NoRetryIncrement when it was a
 // first attempt; a failure gives nothing back. The bucket never holds more
-// than Capacity. This is botocore's RetryQuotaChecker (retries/standard.py,
-// "retry_quota_capacity"): "If the HTTP request was successful and was
-// never retried ... we give _NO_RETRY_INCREMENT back", else "whatever quota
-// was associated with the last acquisition".
+// than Capacity. This is botocore's RetryQuotaChecker (retries/standard.py):
+// "The HTTP request was successful and was never retried. In that case we
+// give _NO_RETRY_INCREMENT back", else "we give back whatever quota was
+// associated with the last acquisition".
 //
 // Against a service that answers nothing, a full bucket pays for
 // Capacity/RetryCost = 100 retries (50 after timeouts), and then none until
@@ -75,10 +75,10 @@ func (q *quota) init(c *AWSQuota) {
 		return
 	}
 	q.ready = true
-	q.capacity = field(&q.invalid, "AWSQuota.Capacity", c.Capacity, 500)
-	q.retry = field(&q.invalid, "AWSQuota.RetryCost", c.RetryCost, 5)
-	q.timeout = field(&q.invalid, "AWSQuota.TimeoutCost", c.TimeoutCost, 10)
-	q.increment = field(&q.invalid, "AWSQuota.NoRetryIncrement", c.NoRetryIncrement, 1)
+	q.capacity = ctlField(&q.invalid, "AWSQuota.Capacity", c.Capacity, 500)
+	q.retry = ctlField(&q.invalid, "AWSQuota.RetryCost", c.RetryCost, 5)
+	q.timeout = ctlField(&q.invalid, "AWSQuota.TimeoutCost", c.TimeoutCost, 10)
+	q.increment = ctlField(&q.invalid, "AWSQuota.NoRetryIncrement", c.NoRetryIncrement, 1)
 	q.tokens = q.capacity
 }
 
@@ -91,7 +91,7 @@ func (q *quota) allow(attempt int, last Outcome) Ticket {
 		cost = q.timeout
 	}
 	if q.invalid != nil || cost > q.tokens {
-		return refused(attempt)
+		return refusal(attempt)
 	}
 	q.tokens -= cost
 	return Ticket{OK: true, Attempt: attempt, Cost: cost}
@@ -99,7 +99,7 @@ func (q *quota) allow(attempt int, last Outcome) Ticket {
 
 func (q *quota) done(t Ticket, o Outcome) {
 	switch {
-	case !sent(o): // never sent: give back what it took
+	case !wasSent(o): // never sent: give back what it took
 		q.tokens = min(q.capacity, q.tokens+t.Cost)
 	case o != Success:
 	case t.Attempt <= 1:

@@ -1,100 +1,14 @@
 package backoff
 
 import (
+	"cmp"
 	"context"
 	cryptorand "crypto/rand"
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"time"
-
-	"github.com/backoff-node/backoff-node/backoff/internal/draw"
 )
-
-// Defaults of Retry. With them a call is tried up to 6 times, and the
-// delays before retries 0, 1, 2, ... are Exponential with base 100 ms,
-// jitter 0.5 and cap 10 s:
-//
-//	retry   0            1            2            3            4
-//	delay   [100,150) ms [200,300) ms [400,600) ms [0.8,1.2) s  [1.6,2.4) s
-//
-// so that a call that never succeeds gives up after about 3.1 to 4.6 s of
-// sleeping. There is no limit on elapsed time and no budget unless asked.
-const (
-	// DefaultRetryBase is the first delay before jitter.
-	DefaultRetryBase = 100 * time.Millisecond
-	// DefaultRetryJitter is the jitter fraction of the default strategy.
-	DefaultRetryJitter = 0.5
-	// DefaultRetryMaxDelay caps every delay, Retry-After included.
-	DefaultRetryMaxDelay = 10 * time.Second
-	// DefaultRetryMaxRetries is how many retries follow the first attempt.
-	DefaultRetryMaxRetries = 5
-)
-
-// An Option configures Retry.
-type Option func(*retryConfig)
-
-type retryConfig struct {
-	strategy       Strategy
-	maxDelay       time.Duration
-	key            uint64
-	keySet         bool
-	maxRetries     int
-	maxElapsed     time.Duration
-	attemptTimeout time.Duration
-	budget         *Budget
-	notify         func(RetryEvent)
-}
-
-// WithStrategy sets the strategy of the delays (default: Exponential with
-// DefaultRetryBase and DefaultRetryJitter). Its delays are capped at the
-// max delay (WithMaxDelay).
-func WithStrategy(s Strategy) Option { return func(c *retryConfig) { c.strategy = s } }
-
-// WithMaxDelay caps every delay, and every Retry-After, at d (default
-// DefaultRetryMaxDelay).
-func WithMaxDelay(d time.Duration) Option { return func(c *retryConfig) { c.maxDelay = d } }
-
-// WithRand draws the schedule's randomness from r: one Uint64, the
-// schedule's key. Without it (or WithSeed) Retry seeds from the operating
-// system, so that clients that start together do not retry in lockstep.
-func WithRand(r *rand.Rand) Option {
-	return func(c *retryConfig) { c.key, c.keySet = r.Uint64(), true }
-}
-
-// WithSeed makes the schedule a function of seed, as NewRand(seed) would
-// draw it: the same seed, the same delays.
-func WithSeed(seed uint64) Option { return WithRand(draw.NewRand(seed)) }
-
-// WithMaxRetries sets how many retries may follow the first attempt
-// (default DefaultRetryMaxRetries); a negative n means no limit, which
-// then needs another (elapsed, budget, context).
-func WithMaxRetries(n int) Option { return func(c *retryConfig) { c.maxRetries = n } }
-
-// WithMaxElapsed stops retrying when the next retry would start more than
-// d after the first attempt.
-func WithMaxElapsed(d time.Duration) Option { return func(c *retryConfig) { c.maxElapsed = d } }
-
-// WithAttemptTimeout gives each attempt's context a timeout of d.
-func WithAttemptTimeout(d time.Duration) Option { return func(c *retryConfig) { c.attemptTimeout = d } }
-
-// WithBudget makes every call spend b: the first attempt adds to it, each
-// retry asks it, and a refused retry stops the call (ReasonBudget). Share
-// one Budget among all calls to a service.
-func WithBudget(b *Budget) Option { return func(c *retryConfig) { c.budget = b } }
-
-// WithNotify calls f before each retry's sleep, on the goroutine that
-// called Retry.
-func WithNotify(f func(RetryEvent)) Option { return func(c *retryConfig) { c.notify = f } }
-
-// A RetryEvent describes a failed attempt that will be retried.
-type RetryEvent struct {
-	Attempt int           // the attempt that failed, from 1
-	Err     error         // its error
-	Delay   time.Duration // the sleep before the next attempt
-	Elapsed time.Duration // since the first attempt began
-}
 
 // A StopReason says why Retry stopped without success.
 type StopReason int
@@ -103,11 +17,12 @@ type StopReason int
 const (
 	ReasonPermanent        StopReason = iota + 1 // the operation returned a Permanent error
 	ReasonRetriesExhausted                       // every attempt allowed was made
-	ReasonMaxElapsed                             // the next retry would start after WithMaxElapsed
-	ReasonBudget                                 // the Budget refused the retry
+	ReasonMaxElapsed                             // the next attempt would start after WithMaxElapsed
+	ReasonRefused                                // the control (WithControl) refused an attempt
 	ReasonContext                                // the context was done
 )
 
+// String says the reason in words, as RetryError.Error does.
 func (r StopReason) String() string {
 	switch r {
 	case ReasonPermanent:
@@ -116,8 +31,8 @@ func (r StopReason) String() string {
 		return "retries exhausted"
 	case ReasonMaxElapsed:
 		return "max elapsed time reached"
-	case ReasonBudget:
-		return "retry budget refused a retry"
+	case ReasonRefused:
+		return "retry control refused an attempt"
 	case ReasonContext:
 		return "context done"
 	}
@@ -126,35 +41,40 @@ func (r StopReason) String() string {
 
 // A RetryError is what Retry returns when it stops without success. It
 // wraps the last error of the operation (unwrapped from Permanent and
-// RetryAfter) and, when the context stopped it, the context's error, so
-// errors.Is finds either.
+// RetryAfter) and, when the context stopped it, the context's error and
+// its cause (context.Cause), so errors.Is and errors.As find any of them.
 type RetryError struct {
 	Reason   StopReason
 	Attempts int           // attempts made
 	Elapsed  time.Duration // since the first attempt began
 	Last     error         // the last attempt's error; nil if none was made
-	ctxErr   error
+	ctxErr   error         // ctx.Err() when the context stopped the call
+	cause    error         // context.Cause, when it is not ctxErr
 }
 
+// Error says why the call stopped, after how many attempts and how long,
+// and the last error.
 func (e *RetryError) Error() string {
 	msg := fmt.Sprintf("backoff: %s after %d attempts in %v", e.Reason, e.Attempts, e.Elapsed.Round(time.Millisecond))
 	if e.Last != nil {
 		msg += ": " + e.Last.Error()
 	}
-	if e.ctxErr != nil && !errors.Is(e.Last, e.ctxErr) {
-		msg += " (" + e.ctxErr.Error() + ")"
+	for _, err := range []error{e.ctxErr, e.cause} {
+		if err != nil && !errors.Is(e.Last, err) {
+			msg += " (" + err.Error() + ")"
+		}
 	}
 	return msg
 }
 
-// Unwrap returns the last error and the context's error, if any.
+// Unwrap returns the last error, the context's error and its cause, those
+// that are set.
 func (e *RetryError) Unwrap() []error {
 	var errs []error
-	if e.Last != nil {
-		errs = append(errs, e.Last)
-	}
-	if e.ctxErr != nil {
-		errs = append(errs, e.ctxErr)
+	for _, err := range []error{e.Last, e.ctxErr, e.cause} {
+		if err != nil {
+			errs = append(errs, err)
+		}
 	}
 	return errs
 }
@@ -164,9 +84,9 @@ type permanentError struct{ err error }
 func (p *permanentError) Error() string { return p.err.Error() }
 func (p *permanentError) Unwrap() error { return p.err }
 
-// Permanent marks err as not worth retrying: Retry stops at once and
-// returns a RetryError with ReasonPermanent wrapping err. Permanent(nil)
-// is nil.
+// Permanent marks err as not worth retrying, as a 4xx reply is: Retry stops
+// at once and returns a RetryError with ReasonPermanent wrapping err.
+// Permanent(nil) is nil.
 func Permanent(err error) error {
 	if err == nil {
 		return nil
@@ -183,8 +103,12 @@ func (r *retryAfterError) Error() string { return r.err.Error() }
 func (r *retryAfterError) Unwrap() error { return r.err }
 
 // RetryAfter marks err as retryable no sooner than d from now, as an HTTP
-// 429 or 503 with a Retry-After header asks: the next delay is the larger of
-// d and the strategy's, and never more than the max delay.
+// 429 or 503 with a Retry-After header asks: the next delay is the larger
+// of d and the strategy's. The max delay does not cap it, since retrying
+// before the server allows it only earns another refusal; WithMaxElapsed
+// and the context do (a wait that would end past the max elapsed time
+// stops the call at once). A control is told the attempt was Throttled.
+// RetryAfter(nil, d) is nil.
 func RetryAfter(err error, d time.Duration) error {
 	if err == nil {
 		return nil
@@ -192,99 +116,271 @@ func RetryAfter(err error, d time.Duration) error {
 	return &retryAfterError{err, d}
 }
 
+// ErrAttemptTimeout is wrapped by an attempt's error when the attempt
+// failed after its own timeout (WithAttemptTimeout) passed while the
+// caller's context was still live. Such an error matches
+// ErrAttemptTimeout and not context.DeadlineExceeded, which stays the
+// caller's deadline; errors.As still finds the operation's own errors.
+var ErrAttemptTimeout = errors.New("backoff: attempt timed out")
+
+// attemptTimeoutError is an attempt's error after its timeout passed.
+type attemptTimeoutError struct{ err error }
+
+func (a *attemptTimeoutError) Error() string { return ErrAttemptTimeout.Error() + ": " + a.err.Error() }
+
+// Is hides the attempt context's DeadlineExceeded: it is not the caller's.
+func (a *attemptTimeoutError) Is(target error) bool {
+	return target == ErrAttemptTimeout || (target != context.DeadlineExceeded && errors.Is(a.err, target))
+}
+
+// As lets errors.As reach the operation's error (Unwrap would expose the
+// DeadlineExceeded that Is hides).
+func (a *attemptTimeoutError) As(target any) bool { return errors.As(a.err, target) }
+
 // Retry calls op until it succeeds, returns a Permanent error, or a limit
-// stops it, sleeping the strategy's delays between attempts. The sleep ends
-// early when ctx is done. Each attempt gets ctx, with WithAttemptTimeout's
-// timeout if set. When it stops without success it returns a *RetryError
-// saying why.
+// stops it, sleeping the strategy's delays between attempts, and returns
+// op's value. When it stops without success it returns the zero T and a
+// *RetryError saying why; when its options are unusable it returns the zero
+// T and an error wrapping ErrInvalidOption, before any attempt.
 //
-//	v, err := backoff.Retry(ctx, fetch, backoff.WithMaxRetries(3), backoff.WithSeed(1))
+//	v, err := backoff.Retry(ctx, fetch, backoff.WithMaxRetries(3))
 //
-// With the defaults (see DefaultRetryBase) it makes at most 6 attempts.
-// Retry sleeps with a timer that it stops on ctx.Done, and starts no
-// goroutine.
+// With no options a call makes at most 6 attempts, and the delays before
+// retries 0, 1, 2, ... are those of Exponential{Jitter: 0.5} capped at 10 s:
+//
+//	retry   0            1            2            3            4
+//	delay   [100,150) ms [200,300) ms [400,600) ms [0.8,1.2) s  [1.6,2.4) s
+//
+// so that a call that never succeeds gives up after 3.1 to 4.65 s of
+// sleeping; there is no limit on elapsed time and no control. Each call
+// draws its schedule's key from the operating system unless given
+// WithSeed.
+//
+// Each attempt gets ctx, with WithAttemptTimeout's timeout if set. Retry
+// reads the clock (time.Now) and sleeps on one timer, which it reuses for
+// every wait of the call and stops when ctx is done; it starts no goroutine.
 func Retry[T any](ctx context.Context, op func(context.Context) (T, error), opts ...Option) (T, error) {
-	c := retryConfig{maxDelay: DefaultRetryMaxDelay, maxRetries: DefaultRetryMaxRetries}
+	c := config{maxDelay: defaultMaxDelay, maxRetries: defaultMaxRetries}
 	for _, o := range opts {
+		if o == nil {
+			c.invalid("nil Option")
+			continue
+		}
 		o(&c)
 	}
+	var zero T
+	if ctx == nil || op == nil {
+		c.invalid("nil context or operation")
+	}
+	if c.err != nil {
+		return zero, c.err
+	}
+	if c.maxDelay == 0 {
+		c.maxDelay = defaultMaxDelay
+	}
+	if c.maxRetries == 0 {
+		c.maxRetries = defaultMaxRetries
+	}
 	if c.strategy == nil {
-		c.strategy = Exponential{Base: DefaultRetryBase.Seconds(), Max: c.maxDelay.Seconds(), Jitter: DefaultRetryJitter}
+		c.strategy = Exponential{Jitter: defaultJitter}
 	}
 	if !c.keySet {
 		c.key = osKey()
 	}
-	cursor := NewCursor(Capped{S: c.strategy, Max: c.maxDelay.Seconds()}, c.key)
-	start := time.Now()
-	if c.budget != nil {
-		c.budget.Request(start)
-	}
+	r := retrier[T]{config: &c, op: op, cursor: Cursor{Strategy: c.strategy, Key: c.key, max: c.maxDelay.Seconds()}, start: time.Now()}
+	defer r.sleeper.stop()
+	return r.run(ctx)
+}
+
+// retrier is the state of one call of Retry.
+type retrier[T any] struct {
+	*config
+	op      func(context.Context) (T, error)
+	cursor  Cursor
+	start   time.Time
+	sleeper sleeper
+	last    error   // the last attempt's error
+	outcome Outcome // how the last attempt ended
+}
+
+// run makes the attempts.
+func (r *retrier[T]) run(ctx context.Context) (T, error) {
 	var zero T
-	stop := func(r StopReason, attempts int, last, ctxErr error) (T, error) {
-		return zero, &RetryError{Reason: r, Attempts: attempts, Elapsed: time.Since(start), Last: last, ctxErr: ctxErr}
-	}
-	var last error
-	var perm *permanentError // targets of errors.As, declared once: each would be an allocation
-	var ra *retryAfterError
 	for attempt := 1; ; attempt++ {
-		if err := ctx.Err(); err != nil {
-			return stop(ReasonContext, attempt-1, last, err)
+		if ctx.Err() != nil {
+			return zero, r.stop(ctx, ReasonContext, attempt-1)
 		}
-		v, err := attemptOnce(ctx, op, c.attemptTimeout)
+		ticket, reason := r.allow(ctx, attempt)
+		if reason != 0 {
+			return zero, r.stop(ctx, reason, attempt-1)
+		}
+		v, err := r.attempt(ctx)
+		if r.control != nil {
+			r.control.Done(time.Now(), ticket, r.outcome)
+		}
 		if err == nil {
 			return v, nil
 		}
-		if errors.As(err, &perm) {
-			return stop(ReasonPermanent, attempt, perm.err, nil)
+		perm, ra := marks(err)
+		if perm != nil {
+			r.last = perm.err
+			return zero, r.stop(ctx, ReasonPermanent, attempt)
 		}
-		delay := Duration(cursor.Next())
-		if errors.As(err, &ra) {
-			delay = min(max(delay, ra.after), c.maxDelay)
+		delay := Duration(r.cursor.Next())
+		if ra != nil {
+			delay = max(delay, ra.after)
 			err = ra.err
 		}
-		last = err
-		if c.maxRetries >= 0 && attempt > c.maxRetries {
-			return stop(ReasonRetriesExhausted, attempt, last, nil)
+		r.last = err
+		if r.maxRetries >= 0 && attempt > r.maxRetries {
+			return zero, r.stop(ctx, ReasonRetriesExhausted, attempt)
 		}
-		now := time.Now()
-		elapsed := now.Sub(start)
-		if c.maxElapsed > 0 && elapsed+delay > c.maxElapsed {
-			return stop(ReasonMaxElapsed, attempt, last, nil)
+		elapsed := time.Since(r.start)
+		if r.pastMaxElapsed(elapsed, delay) {
+			return zero, r.stop(ctx, ReasonMaxElapsed, attempt)
 		}
-		if c.budget != nil && !c.budget.AllowRetry(now) {
-			return stop(ReasonBudget, attempt, last, nil)
+		if r.notify != nil {
+			r.notify(RetryEvent{Attempt: attempt, Err: err, Delay: delay, Elapsed: elapsed})
 		}
-		if c.notify != nil {
-			c.notify(RetryEvent{Attempt: attempt, Err: err, Delay: delay, Elapsed: elapsed})
-		}
-		if err := sleep(ctx, delay); err != nil {
-			return stop(ReasonContext, attempt, last, err)
+		if !r.sleeper.sleep(ctx, delay) {
+			return zero, r.stop(ctx, ReasonContext, attempt)
 		}
 	}
 }
 
-func attemptOnce[T any](ctx context.Context, op func(context.Context) (T, error), timeout time.Duration) (T, error) {
-	if timeout <= 0 {
-		return op(ctx)
+// allow asks the control for the attempt and waits what it says; a nonzero
+// reason means the attempt is not made (its ticket, if any, handed back).
+func (r *retrier[T]) allow(ctx context.Context, attempt int) (Ticket, StopReason) {
+	if r.control == nil {
+		return Ticket{}, 0
 	}
-	actx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	return op(actx)
+	t := r.control.Allow(time.Now(), attempt, r.outcome)
+	if !t.OK {
+		return t, ReasonRefused
+	}
+	if t.Wait <= 0 {
+		return t, 0
+	}
+	reason := StopReason(0)
+	switch {
+	case r.pastMaxElapsed(time.Since(r.start), t.Wait):
+		reason = ReasonMaxElapsed
+	case !r.sleeper.sleep(ctx, t.Wait):
+		reason = ReasonContext
+	default:
+		return t, 0
+	}
+	r.control.Done(time.Now(), t, 0) // never sent
+	return t, reason
 }
 
-// sleep waits d or until ctx is done, whichever comes first, and stops its
-// timer either way.
-func sleep(ctx context.Context, d time.Duration) error {
+// attempt calls op once and records how it ended. An error after the
+// attempt's own timeout, with ctx still live, is marked as such.
+func (r *retrier[T]) attempt(ctx context.Context) (T, error) {
+	actx := ctx
+	if r.attemptTimeout > 0 {
+		var cancel context.CancelFunc
+		actx, cancel = context.WithTimeout(ctx, r.attemptTimeout)
+		defer cancel()
+	}
+	v, err := r.op(actx)
+	switch {
+	case err == nil:
+		r.outcome = Success
+	case actx != ctx && actx.Err() != nil && ctx.Err() == nil:
+		if !errors.Is(err, ErrAttemptTimeout) {
+			err = &attemptTimeoutError{err}
+		}
+		r.outcome = Timeout
+	default:
+		r.outcome = classify(err)
+	}
+	return v, err
+}
+
+// marks finds the Permanent and RetryAfter marks in err's chain. It walks
+// the chain by type, not with errors.As, whose reflection would be most of
+// the cost of a failed attempt.
+func marks(err error) (perm *permanentError, ra *retryAfterError) {
+	for err != nil {
+		switch e := err.(type) {
+		case *permanentError:
+			return e, ra
+		case *retryAfterError:
+			if ra == nil {
+				ra = e
+			}
+		case *attemptTimeoutError:
+			err = e.err
+			continue
+		case interface{ Unwrap() []error }:
+			for _, err := range e.Unwrap() {
+				if p, r := marks(err); p != nil || r != nil {
+					return p, cmp.Or(ra, r)
+				}
+			}
+			return nil, ra
+		}
+		err = errors.Unwrap(err)
+	}
+	return nil, ra
+}
+
+// classify returns the Outcome of an attempt that failed with err.
+func classify(err error) Outcome {
+	if errors.Is(err, ErrAttemptTimeout) {
+		return Timeout
+	}
+	if _, ra := marks(err); ra != nil {
+		return Throttled
+	}
+	return Failure
+}
+
+// pastMaxElapsed reports whether waiting wait from elapsed would start the
+// next attempt past the max elapsed time.
+func (r *retrier[T]) pastMaxElapsed(elapsed, wait time.Duration) bool {
+	return r.maxElapsed > 0 && elapsed+wait > r.maxElapsed
+}
+
+// stop returns the RetryError for reason after attempts attempts.
+func (r *retrier[T]) stop(ctx context.Context, reason StopReason, attempts int) error {
+	e := &RetryError{Reason: reason, Attempts: attempts, Elapsed: time.Since(r.start), Last: r.last}
+	if reason == ReasonContext {
+		e.ctxErr = ctx.Err()
+		if cause := context.Cause(ctx); cause != e.ctxErr {
+			e.cause = cause
+		}
+	}
+	return e
+}
+
+// A sleeper waits on one timer, made at the first wait and reused for
+// every later one.
+type sleeper struct{ t *time.Timer }
+
+// sleep waits d or until ctx is done, and reports whether it waited d.
+func (s *sleeper) sleep(ctx context.Context, d time.Duration) bool {
 	if d <= 0 {
-		return ctx.Err()
+		return ctx.Err() == nil
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
+	if s.t == nil {
+		s.t = time.NewTimer(d)
+	} else {
+		s.t.Reset(d) // since Go 1.23 a Reset timer delivers no stale tick
+	}
 	select {
-	case <-t.C:
-		return nil
+	case <-s.t.C:
+		return true
 	case <-ctx.Done():
-		return ctx.Err()
+		s.t.Stop()
+		return false
+	}
+}
+
+func (s *sleeper) stop() {
+	if s.t != nil {
+		s.t.Stop()
 	}
 }
 

@@ -27,17 +27,18 @@ import (
 // retried".
 //
 // In a steady state retries stop once failures are more than
-// TokenRatio/(1+TokenRatio) of the outcomes: 9 % at the defaults. So the
-// throttle keeps a dead or overloaded service from seeing more than about
-// MaxTokens/2 retries from each client, but it also stops retries through
-// independent errors above that rate (30 % transient errors are never
-// retried once the count has fallen).
+// TokenRatio/(1+TokenRatio) of the outcomes: 9 % at the defaults. So a
+// service that answers nothing gets fewer than MaxTokens/2 retries from
+// each client, but retries also stop through independent errors above that
+// rate (30 % transient errors are not retried once the count has fallen).
+// Every attempt's outcome counts, as gRPC's implementations count each call
+// attempt.
 //
 // # Defaults
 //
 //	field       zero value means   source
 //	MaxTokens   10                 the common setting (A6: 1 to 1000)
-//	TokenRatio  0.1                the common setting (A6 keeps 3 decimals)
+//	TokenRatio  0.1                the common setting (C-core counts thousandths)
 //
 // With the defaults, 5 failures in a row stop retries (10 → 5) and 1
 // success then lets them go again (5.1 > 5).
@@ -65,8 +66,8 @@ func (g *GRPCThrottle) init() {
 		return
 	}
 	g.ready = true
-	g.max = milli(field(&g.invalid, "GRPCThrottle.MaxTokens", g.MaxTokens, 10))
-	g.ratio = milli(field(&g.invalid, "GRPCThrottle.TokenRatio", g.TokenRatio, 0.1))
+	g.max = toMilli(ctlField(&g.invalid, "GRPCThrottle.MaxTokens", g.MaxTokens, 10))
+	g.ratio = toMilli(ctlField(&g.invalid, "GRPCThrottle.TokenRatio", g.TokenRatio, 0.1))
 	g.tokens = g.max
 }
 
@@ -87,7 +88,7 @@ func (g *GRPCThrottle) Allow(_ time.Time, attempt int, _ Outcome) Ticket {
 	defer g.mu.Unlock()
 	g.init()
 	if g.invalid != nil || 2*g.tokens <= g.max {
-		return refused(attempt)
+		return refusal(attempt)
 	}
 	return Ticket{OK: true, Attempt: attempt}
 }
@@ -95,7 +96,7 @@ func (g *GRPCThrottle) Allow(_ time.Time, attempt int, _ Outcome) Ticket {
 // Done implements [Control]: a failure takes a token, a success gives back
 // TokenRatio.
 func (g *GRPCThrottle) Done(_ time.Time, _ Ticket, o Outcome) {
-	if !sent(o) {
+	if !wasSent(o) {
 		return
 	}
 	g.mu.Lock()
@@ -116,6 +117,6 @@ func (g *GRPCThrottle) Tokens() float64 {
 	return float64(g.tokens) / 1000
 }
 
-// milli returns x in thousandths, rounded, at most 1e15 (a count no
+// toMilli returns x in thousandths, rounded, at most 1e15 (a count no
 // throttle reaches).
-func milli(x float64) int64 { return int64(math.Round(min(x, 1e12) * 1000)) }
+func toMilli(x float64) int64 { return int64(math.Round(min(x, 1e12) * 1000)) }

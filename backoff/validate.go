@@ -6,9 +6,9 @@ import (
 	"math"
 )
 
-// validate returns why s cannot be used, or nil. The strategies of this
+// checkStrategy returns why s cannot be used, or nil. The strategies of this
 // package say it themselves; any other is taken as it is.
-func validate(s Strategy) error {
+func checkStrategy(s Strategy) error {
 	if s == nil {
 		return errors.New("nil strategy")
 	}

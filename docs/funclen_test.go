@@ -29,8 +29,9 @@ var skipDirs = map[string]string{
 
 // knownLong are the functions over the limit that another change is to
 // shorten (file from the root, then name), with its owner. The test logs
-// them on every run and fails once one of them is within the limit, so the
-// list can only shrink.
+// them on every run, and an entry that is no longer over the limit, so
+// that it is removed (not failed on: the change that shortens a function
+// lives in another room and must not break this test when it lands).
 var knownLong = map[string]string{}
 
 // TestNoLongFunctions parses every .go file of the tree that is not a test
@@ -80,7 +81,7 @@ func TestNoLongFunctions(t *testing.T) {
 		t.Errorf("%s:%d %s: %d lines (limit %d outside tests)", l.file, l.line, l.name, l.lines, maxFuncLines)
 	}
 	for key := range pending {
-		t.Errorf("%s is no longer over %d lines (or gone): remove it from knownLong", key, maxFuncLines)
+		t.Logf("%s is no longer over %d lines (or gone): remove it from knownLong", key, maxFuncLines)
 	}
 }
 

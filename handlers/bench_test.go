@@ -152,7 +152,7 @@ func computeJSON(in []byte, out io.Writer) {
 		if m.Body.Type == "compute_backoff" {
 			e := backoff.Exponential{Base: contract.DefaultBase, Max: contract.DefaultMax, Jitter: contract.DefaultJitter}
 			delays = append(delays[:0], make([]float64, m.Body.MaxRetries)...)
-			c := backoff.NewCursor(e, catalog.NewRand(m.Body.Seed).Uint64())
+			c := backoff.Cursor{Strategy: e, Key: catalog.NewRand(m.Body.Seed).Uint64()}
 			c.Fill(delays)
 			ms = ms[:0]
 			var total int64

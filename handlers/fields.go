@@ -72,7 +72,7 @@ type scheduleReq struct {
 
 // cursor returns a cursor at the start of the request's schedule.
 func (s *scheduleReq) cursor() backoff.Cursor {
-	return backoff.NewCursor(s.stepper, contract.Key(s.stepper, s.seed))
+	return backoff.Cursor{Strategy: s.stepper, Key: contract.Key(s.stepper, s.seed)}
 }
 
 // badField is the error 12 for a field; the text names it and what is valid.
@@ -210,13 +210,13 @@ func (h *handlers) decodeRelay(req *node.Request) (relayReq, error) {
 func decodeBudget(v []byte) (budgetChoice, error) {
 	b := budgetChoice{ratio: backoff.DefaultBudgetRatio, floor: backoff.DefaultBudgetMinPerSecond}
 	const want = "true, false, or an object with ratio (0 to 10) and min_per_second (0 to 1000)"
-	switch jsonwire.Kind(v) {
-	case "nothing":
+	switch jsonwire.KindOf(v) {
+	case jsonwire.NoValue:
 		return b, nil
-	case "boolean":
+	case jsonwire.BooleanKind:
 		b.off = v[0] == 'f'
 		return b, nil
-	case "object":
+	case jsonwire.ObjectKind:
 	default:
 		return b, badField("retry_budget", want, v)
 	}
@@ -257,7 +257,7 @@ func (p *payload) nested() bool { return p.typ == "backoff_relay" }
 func decodePayload(v []byte) (payload, error) {
 	const want = "an object with a string type and no in_reply_to"
 	var p payload
-	if jsonwire.Kind(v) != "object" {
+	if jsonwire.KindOf(v) != jsonwire.ObjectKind {
 		return p, badField("payload", want, v)
 	}
 	members, err := jsonwire.ParseObject(v, nil)

@@ -225,8 +225,7 @@ func (r *relay) wake() {
 func (r *relay) abort() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if !r.finished {
-		r.node.Logf("%s: node stopping after %d attempts; answering", r, r.attempts)
+	if !r.finished { // no log line each: the node logs how many it stops
 		r.giveUp(maelstrom.TemporarilyUnavailable, "node shutting down")
 	}
 }

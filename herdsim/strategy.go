@@ -61,7 +61,7 @@ func (x keyless) Fill(dst []float64, _ *rand.Rand) { fill(x.s, dst, 0) }
 
 // fill writes the first len(dst) delays of the schedule key names.
 func fill(s backoff.Strategy, dst []float64, key uint64) {
-	c := backoff.NewCursor(s, key)
+	c := backoff.Cursor{Strategy: s, Key: key}
 	c.Fill(dst)
 }
 

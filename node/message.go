@@ -37,7 +37,7 @@ func (ps *parseScratch) parseMessage(req *Request, line []byte, small []jsonwire
 		case "src", "dest":
 			s, ok := jsonwire.String(m.Value)
 			if !ok {
-				return fmt.Errorf("%s is %s, not a string", m.Key, jsonwire.Kind(m.Value))
+				return fmt.Errorf("%s is %s, not a string", m.Key, jsonwire.KindOf(m.Value))
 			}
 			if m.Key == "src" {
 				req.Src = s
@@ -54,8 +54,8 @@ func (ps *parseScratch) parseMessage(req *Request, line []byte, small []jsonwire
 	if body == nil {
 		return fmt.Errorf("no body")
 	}
-	if jsonwire.Kind(body) != "object" {
-		return fmt.Errorf("body is %s, not an object", jsonwire.Kind(body))
+	if jsonwire.KindOf(body) != jsonwire.ObjectKind {
+		return fmt.Errorf("body is %s, not an object", jsonwire.KindOf(body))
 	}
 	req.Body = body
 	if len(bodyMembers) <= len(small) {
@@ -68,7 +68,7 @@ func (ps *parseScratch) parseMessage(req *Request, line []byte, small []jsonwire
 		return fmt.Errorf("body has no type")
 	}
 	if req.Type, ok = jsonwire.String(raw); !ok {
-		return fmt.Errorf("body type is %s, not a string", jsonwire.Kind(raw))
+		return fmt.Errorf("body type is %s, not a string", jsonwire.KindOf(raw))
 	}
 	if raw, ok := req.Field("msg_id"); ok {
 		req.MsgID, req.HasMsgID = jsonwire.Int(raw)

@@ -11,7 +11,9 @@ import (
 	"sync"
 	"testing"
 	"testing/synctest"
+	"unsafe"
 
+	"github.com/backoff-node/backoff-node/internal/jsonwire"
 	maelstrom "github.com/jepsen-io/maelstrom/demo/go"
 )
 
@@ -170,14 +172,23 @@ func (p *pipeNode) lines() []map[string]any {
 }
 
 type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
+	mu     sync.Mutex
+	b      bytes.Buffer
+	writes int
 }
 
 func (s *syncBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.writes++
 	return s.b.Write(p)
+}
+
+// counts returns how many writes and bytes s has had.
+func (s *syncBuffer) counts() (writes, bytes int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.writes, s.b.Len()
 }
 
 func (s *syncBuffer) String() string {
@@ -316,6 +327,81 @@ func TestNode_Stop(t *testing.T) {
 			t.Errorf("answers %v, want %v", got, want)
 		}
 	})
+}
+
+// TestNode_StopAnswersInBatches: the answers Stop makes tracked work give,
+// and the log lines it writes meanwhile, go out in batches of 64 KiB, not
+// a write each: with 100,000 relays in flight, a write each took longer
+// than the second a stop may take (main's TestTerminateManyRelays).
+func TestNode_StopAnswersInBatches(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := startPipeNode(t, nil)
+		p.Handle("work", func(r *Request) (*Body, error) {
+			o := r.Origin()
+			var done func()
+			done = p.Track(func() {
+				p.Logf("work for %s#%d: stopping", o.Dest, o.InReplyTo)
+				p.Reply(o, NewBody("error").Int("code", 11).String("text", "node shutting down"))
+				done()
+			})
+			return nil, nil
+		})
+		const works = 5000
+		var in strings.Builder
+		for i := range works {
+			fmt.Fprintf(&in, `{"src":"c1","dest":"n1","body":{"type":"work","msg_id":%d}}`+"\n", i+2)
+		}
+		io.WriteString(p.in, in.String())
+		synctest.Wait()
+		outWrites, outBytes := p.out.counts()
+		logWrites, logBytes := p.logs.counts()
+		p.Stop()
+		if err := <-p.runErr; err != nil {
+			t.Fatalf("Run = %v, want nil after Stop", err)
+		}
+		p.in.Close()
+		if got := strings.Count(p.out.String(), `"node shutting down"`); got != works {
+			t.Fatalf("%d answers, want %d", got, works)
+		}
+		w, b := p.out.counts()
+		if w-outWrites > (b-outBytes)/(64<<10)+2 {
+			t.Errorf("%d writes to stdout for %d answers (%d bytes), want them in batches of 64 KiB", w-outWrites, works, b-outBytes)
+		}
+		w, b = p.logs.counts()
+		if w-logWrites > (b-logBytes)/(64<<10)+2 {
+			t.Errorf("%d writes to the log for %d lines (%d bytes), want them in batches of 64 KiB", w-logWrites, works, b-logBytes)
+		}
+	})
+}
+
+// TestRequest_Owned: an owned copy keeps every field when the line it was
+// read from is overwritten (the node reuses its read buffers), and shares
+// no memory with it.
+func TestRequest_Owned(t *testing.T) {
+	line := []byte(`{"src":"c1","dest":"n1","body":{"type":"echo","msg_id":7,"echo":"x","k\u00e9y":[1, 2],"plain":"a"}}`)
+	var ps parseScratch
+	var req Request
+	var small [4]jsonwire.Member
+	if err := ps.parseMessage(&req, line, small[:]); err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("%+v", req)
+	o, origin := req.Owned(), req.Origin()
+	if got := fmt.Sprintf("%+v", *o); got != want {
+		t.Fatalf("Owned() = %s, want %s", got, want)
+	}
+	for i := range line {
+		line[i] = '#'
+	}
+	if got := fmt.Sprintf("%+v", *o); got != want {
+		t.Errorf("after the line is overwritten, Owned() = %s, want %s", got, want)
+	}
+	if v, ok := o.Field("k\u00e9y"); !ok || string(v) != "[1, 2]" {
+		t.Errorf("owned Field(kéy) = %s, %v; want [1, 2]", v, ok)
+	}
+	if origin.Dest != "c1" || within(unsafe.StringData(origin.Dest), 2, line) {
+		t.Errorf("Origin() = %+v: a view of the line, want a copy", origin)
+	}
 }
 
 // TestNode_HeldBytesBounded: before init the node holds at most 16 MiB of

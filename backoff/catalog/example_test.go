@@ -13,7 +13,7 @@ func ExampleStaggered() {
 	s := catalog.Staggered{Base: 1, Max: 8, Low: catalog.StaggeredLow}
 	d := make([]float64, 5)
 	for key := uint64(0); key < 3; key++ {
-		c := backoff.NewCursor(s, key)
+		c := backoff.Cursor{Strategy: s, Key: key}
 		c.Fill(d)
 		fmt.Printf("job %d: phase %.3f, delays %.3f s\n", key, catalog.Phase(key), d)
 	}
@@ -27,7 +27,7 @@ func ExampleAnchored() {
 	a := catalog.Anchored{Base: 1, Max: 8}
 	d := make([]float64, 5)
 	for key := uint64(0); key < 3; key++ {
-		c := backoff.NewCursor(a, key)
+		c := backoff.Cursor{Strategy: a, Key: key}
 		c.Fill(d)
 		fmt.Printf("job %d: delays %.3f s\n", key, d)
 	}
@@ -46,7 +46,7 @@ func ExamplePaced() {
 	p := catalog.Paced{Base: 1, Max: 8}
 	d := make([]float64, 8)
 	for key := uint64(0); key < 3; key++ {
-		c := backoff.NewCursor(p, key)
+		c := backoff.Cursor{Strategy: p, Key: key}
 		c.Fill(d)
 		fmt.Printf("job %d: delays %.3f s\n", key, d)
 	}

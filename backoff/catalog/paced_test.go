@@ -169,6 +169,6 @@ func TestPacedAtTheCap(t *testing.T) {
 
 // fillKey writes the first len(dst) delays of the schedule key names.
 func fillKey(s backoff.Strategy, dst []float64, key uint64) {
-	c := backoff.NewCursor(s, key)
+	c := backoff.Cursor{Strategy: s, Key: key}
 	c.Fill(dst)
 }

@@ -202,7 +202,7 @@ func checkWorkedTable(t *testing.T, s backoff.Strategy, want [][]float64) {
 	t.Helper()
 	for key, w := range want {
 		got := make([]float64, len(w))
-		c := backoff.NewCursor(s, uint64(key))
+		c := backoff.Cursor{Strategy: s, Key: uint64(key)}
 		c.Fill(got)
 		for k := range w {
 			if math.Abs(got[k]-w[k]) > 0.0005 {

@@ -51,8 +51,7 @@ func Example() {
 	v, err := backoff.Retry(context.Background(), read,
 		backoff.WithStrategy(backoff.Exponential{Base: 0.001, Max: 0.01, Jitter: 0.5}),
 		backoff.WithAttemptTimeout(time.Second),
-		backoff.WithBudget(budget), // one budget for every call to n2
-		backoff.WithSeed(1),
+		backoff.WithControl(budget), // one budget for every call to n2
 		backoff.WithNotify(func(e backoff.RetryEvent) { fmt.Printf("attempt %d: %v\n", e.Attempt, e.Err) }))
 	fmt.Println(v, err)
 	// Output:

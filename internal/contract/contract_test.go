@@ -168,7 +168,7 @@ func TestKey(t *testing.T) {
 
 // schedule returns the first n delays of the schedule key names.
 func schedule(s backoff.Strategy, n int, key uint64) []float64 {
-	c := backoff.NewCursor(s, key)
+	c := backoff.Cursor{Strategy: s, Key: key}
 	d := make([]float64, n)
 	c.Fill(d)
 	return d

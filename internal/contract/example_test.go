@@ -14,7 +14,7 @@ func ExampleLookup() {
 		return
 	}
 	// Buckets run in units of base_delay/8 and are capped at max_delay.
-	c := backoff.NewCursor(s, contract.Key(s, 1))
+	c := backoff.Cursor{Strategy: s, Key: contract.Key(s, 1)}
 	var ms []int64
 	for range 5 {
 		ms = append(ms, contract.Millis(c.Next()))

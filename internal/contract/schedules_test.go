@@ -24,7 +24,7 @@ func TestSchedulesGolden(t *testing.T) {
 		}
 		for _, seed := range []uint64{1, 2, 8130955412} {
 			fmt.Fprintf(&b, "%s %d:", name, seed)
-			c := backoff.NewCursor(s, Key(s, seed))
+			c := backoff.Cursor{Strategy: s, Key: Key(s, seed)}
 			for range 8 {
 				d := c.Next()
 				fmt.Fprintf(&b, " %.6f", d)

@@ -58,8 +58,17 @@ func size(short, long int) int {
 	return short
 }
 
-// seeded returns the seed of a scenario, logged so that a failure can be
-// replayed with -seed, and a generator from it.
+// seededNet returns a scenario's network, seeded with own or, if given,
+// -seed (logged, so that a failure can be replayed), and a generator from
+// the same seed for the scenario's own draws.
+func seededNet(t *testing.T, own uint64, cfg harness.Config) (*harness.Network, *rand.Rand) {
+	seed, r := seeded(t, own)
+	cfg.Seed = seed
+	return harness.New(t, cfg), r
+}
+
+// seeded returns own or, if given, -seed (logged, so that a failure can be
+// replayed), and a generator from that seed for the scenario's own draws.
 func seeded(t *testing.T, own uint64) (uint64, *rand.Rand) {
 	seed := own
 	if *seedFlag != 0 {

@@ -1,7 +1,6 @@
 package harness_test
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -17,24 +16,6 @@ import (
 // The node under overload (issue 7): its own retries must never make it
 // worse. These tests run real node processes.
 
-// relayResult is the part of a relay's reply these tests read.
-type relayResult struct {
-	Type     string `json:"type"`
-	Code     *int   `json:"code"`
-	Text     string `json:"text"`
-	Attempts int    `json:"attempts"`
-	Delays   []int  `json:"delays_ms"`
-}
-
-func decodeRelay(t *testing.T, m *harness.Message) relayResult {
-	t.Helper()
-	var r relayResult
-	if err := json.Unmarshal(m.Body, &r); err != nil {
-		t.Fatalf("reply %s: %v", m, err)
-	}
-	return r
-}
-
 // TestBurst sends a burst of relays at once to n1, whose target n2 is the
 // same binary answering echo. Replies to n1's attempts must not wait behind
 // the burst's unread requests (they are read first), so the attempts do
@@ -44,9 +25,8 @@ func decodeRelay(t *testing.T, m *harness.Message) relayResult {
 // sends a relay.
 func TestBurst(t *testing.T) {
 	start := time.Now()
-	seed, _ := seeded(t, 7)
 	var sends atomic.Int64
-	net := harness.New(t, harness.Config{Seed: seed, Trace: func(e harness.Event) {
+	net, _ := seededNet(t, 7, harness.Config{Trace: func(e harness.Event) {
 		if e.Msg.Src == "n1" && e.Msg.Dest == "n2" {
 			sends.Add(1)
 		}
@@ -94,9 +74,8 @@ func TestBurst(t *testing.T) {
 // outermost relay's attempts), not (1 + max_retries)^6 = 729. The client
 // hears back within the outermost relay's own schedule.
 func TestNestedRelaysDepth6(t *testing.T) {
-	seed, _ := seeded(t, 8)
 	var toDead atomic.Int64
-	net := harness.New(t, harness.Config{Seed: seed, Trace: func(e harness.Event) {
+	net, _ := seededNet(t, 8, harness.Config{Trace: func(e harness.Event) {
 		if e.Msg.Dest == "n7" {
 			toDead.Add(1)
 		}
@@ -143,9 +122,8 @@ func TestNestedRelaysDepth6(t *testing.T) {
 // flight with error 11 "node shutting down", with its attempts and delays
 // so far, and exits 0 within a second.
 func TestTerminateAnswersInFlight(t *testing.T) {
-	seed, _ := seeded(t, 9)
 	var received atomic.Int64
-	net := harness.New(t, harness.Config{Seed: seed})
+	net, _ := seededNet(t, 9, harness.Config{})
 	n1 := net.AddNode("n1", backoffNode)
 	net.AddService("n2", func(*harness.Message) (map[string]any, time.Duration) {
 		received.Add(1)
@@ -171,7 +149,7 @@ func TestTerminateAnswersInFlight(t *testing.T) {
 	for _, call := range calls {
 		m, _ := call.Reply()
 		r := decodeRelay(t, m)
-		if r.Type != "error" || r.Code == nil || *r.Code != 11 || r.Text != "node shutting down" || r.Attempts != 1 || r.Delays == nil {
+		if r.Type != "error" || r.Code == nil || *r.Code != 11 || r.Text != "node shutting down" || r.Attempts != 1 || r.DelaysMS == nil {
 			t.Errorf("answer %s, want error 11 node shutting down after 1 attempt, with delays_ms", m)
 		}
 	}
@@ -238,9 +216,7 @@ func BenchmarkBurst(b *testing.B) {
 				b.StopTimer()
 				for _, call := range calls {
 					m, _ := call.Reply()
-					var r relayResult
-					_ = json.Unmarshal(m.Body, &r)
-					attempts += r.Attempts
+					attempts += decodeRelay(b, m).Attempts
 				}
 				b.StartTimer()
 			}

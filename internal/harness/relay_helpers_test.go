@@ -54,10 +54,12 @@ func ms(s float64) float64 { return math.Round(s*1000) / 1000 }
 // between draws a number of seconds uniformly from [lo, hi], to the ms.
 func between(r *rand.Rand, lo, hi float64) float64 { return ms(lo + r.Float64()*(hi-lo)) }
 
-// relayReply is a backoff_relay_ok or the error of a relay that gave up.
+// relayReply is a backoff_relay_ok or the error of a relay that gave up:
+// the one decoding of a relay's reply in these tests.
 type relayReply struct {
 	Type         string          `json:"type"`
 	Code         *int64          `json:"code"`
+	Text         string          `json:"text"`
 	Attempts     int             `json:"attempts"`
 	TotalDelayMS int64           `json:"total_delay_ms"`
 	DelaysMS     []int64         `json:"delays_ms"`
@@ -66,14 +68,29 @@ type relayReply struct {
 
 func (r relayReply) ok() bool { return r.Type == "backoff_relay_ok" }
 
+// decodeRelay decodes a relay's reply, failing the test if it cannot.
+func decodeRelay(t testing.TB, m *harness.Message) relayReply {
+	t.Helper()
+	var r relayReply
+	if err := m.Decode(&r); err != nil {
+		t.Fatalf("reply %s: %v", m, err)
+	}
+	return r
+}
+
 // checkRelay checks what every relay reply must satisfy, whatever the
-// faults: it succeeded or gave up with code 0 after all its attempts;
-// attempts is within 1..1+max_retries; delays_ms is the prefix of the
-// seeded schedule that the attempts imply, and total_delay_ms its sum.
+// faults: there is one (m is not nil); it succeeded or gave up with code 0
+// after all its attempts; attempts is within 1..1+max_retries; delays_ms is
+// the prefix of the seeded schedule that the attempts imply, and
+// total_delay_ms its sum.
 func checkRelay(t *testing.T, what string, m *harness.Message, p relayParams, sched []int64) relayReply {
 	t.Helper()
 	var r relayReply
-	if err := json.Unmarshal(m.Body, &r); err != nil {
+	if m == nil {
+		t.Errorf("%s: no reply", what)
+		return r
+	}
+	if err := m.Decode(&r); err != nil {
 		t.Errorf("%s: reply %s does not decode: %v", what, m, err)
 		return r
 	}
@@ -108,6 +125,45 @@ func checkRelay(t *testing.T, what string, m *harness.Message, p relayParams, sc
 		t.Errorf("%s: total_delay_ms %d, want %d, the sum of delays_ms", what, r.TotalDelayMS, sum)
 	}
 	return r
+}
+
+// faultTally counts, over the relays of a fault scenario, those whose
+// schedule outlasts the fault and those that succeeded.
+type faultTally struct{ outlasting, succeeded int }
+
+// settle checks the reply to a relay, whose payload echoes tag, in a
+// scenario whose fault ended at end: what every relay reply must satisfy
+// (checkRelay); success, if the relay's schedule outlasts the fault by a
+// second (the slack lets a reply slowed by a loaded machine still arrive
+// before the last attempt ends); the echo of tag in a success. It returns
+// the reply and, for a success, the msg_id of the attempt it answers.
+func (f *faultTally) settle(t *testing.T, what, tag string, call *harness.Call, p relayParams, sched []int64, end time.Time) (r relayReply, won int64) {
+	t.Helper()
+	m, _ := call.Reply()
+	r = checkRelay(t, what, m, p, sched)
+	if lowerBound(call.Sent, p, sched).After(end.Add(time.Second)) {
+		f.outlasting++
+		if !r.ok() {
+			t.Errorf("%s: its schedule outlasts the fault, yet %s", what, m)
+		}
+	}
+	if !r.ok() {
+		return r, -1
+	}
+	f.succeeded++
+	echoResult(t, what, r, tag)
+	return r, answeredID(t, what, r)
+}
+
+// lowerBound is the earliest the last attempt of a relay sent at sent can
+// go out: every attempt before it waited its full attempt_timeout and
+// every delay was slept.
+func lowerBound(sent time.Time, p relayParams, sched []int64) time.Time {
+	d := time.Duration(float64(p.maxRetries) * p.timeout * float64(time.Second))
+	for _, x := range sched {
+		d += time.Duration(x) * time.Millisecond
+	}
+	return sent.Add(d)
 }
 
 // echoResult checks that a relay's result is the echo node's answer to

@@ -26,8 +26,7 @@ import (
 // same fields and seed.
 func TestRelayThroughLoss(t *testing.T) {
 	start := time.Now()
-	seed, rng := seeded(t, 1)
-	net := harness.New(t, harness.Config{Seed: seed, Loss: 0.3, Latency: harness.Uniform(0, 20*time.Millisecond)})
+	net, rng := seededNet(t, 1, harness.Config{Loss: 0.3, Latency: harness.Uniform(0, 20*time.Millisecond)})
 	n1 := net.AddNode("n1", backoffNode)
 	n2 := net.AddNode("n2", echoNode)
 	net.Start()
@@ -59,10 +58,6 @@ func TestRelayThroughLoss(t *testing.T) {
 	for i, call := range calls {
 		m, _ := call.Reply()
 		what := fmt.Sprintf("relay %d %+v", i, ps[i])
-		if m == nil {
-			t.Errorf("%s: no reply", what)
-			continue
-		}
 		r := checkRelay(t, what, m, ps[i], scheds[i])
 		switch {
 		case r.ok():
@@ -87,6 +82,53 @@ func TestRelayThroughLoss(t *testing.T) {
 		faults:   fmt.Sprintf("%d of %d messages lost", st.Lost, st.Sent),
 		answered: got, lost: len(ps) - got,
 	}, start, n1, n2)
+}
+
+// TestRelayDropsFirstAttempts: n2 ignores the first k attempts of a relay
+// from n1. The relay must report k+1 attempts and sleep exactly the first k
+// delays of the schedule compute_backoff gives for the same fields and
+// seed; with k beyond max_retries it gives up with code 0.
+func TestRelayDropsFirstAttempts(t *testing.T) {
+	for _, k := range []int{0, 1, 3, 4, 5} {
+		t.Run("drop "+strconv.Itoa(k), func(t *testing.T) {
+			t.Parallel()
+			var mu sync.Mutex
+			dropped := 0
+			net := harness.New(t, harness.Config{})
+			n1 := net.AddNode("n1", backoffNode)
+			net.AddService("n2", func(req *harness.Message) (map[string]any, time.Duration) {
+				mu.Lock()
+				defer mu.Unlock()
+				if dropped < k {
+					dropped++
+					return nil, 0
+				}
+				return map[string]any{"type": "echo_ok", "echo": "hi"}, 0
+			})
+			net.Start()
+			c := net.Client("c1")
+			p := relayParams{maxRetries: 4, base: 0.02, max: 0.2, jitter: 0.5, seed: uint64(1000 + k), strategy: "exponential", timeout: 0.15}
+			sched := schedules(t, c, "n1", []relayParams{p})[0]
+			m, err := c.RPC("n1", p.request("n2", map[string]any{"type": "echo", "echo": "hi"}), replyTimeout)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := decodeRelay(t, m)
+			if k <= 4 {
+				if r.Type != "backoff_relay_ok" || r.Attempts != k+1 {
+					t.Fatalf("reply %s, want backoff_relay_ok after %d attempts", m, k+1)
+				}
+			} else if r.Type != "error" || r.Code == nil || *r.Code != 0 || r.Attempts != 5 {
+				t.Fatalf("reply %s, want error code 0 after 5 attempts", m)
+			}
+			if want := sched[:min(k, len(sched))]; !slices.Equal(r.DelaysMS, want) {
+				t.Errorf("delays_ms = %v, want the first %d of schedule %v", r.DelaysMS, k, sched)
+			}
+			if got := strings.Count(n1.Stderr(), "; retry "); got != min(k, 4) {
+				t.Errorf("%d retries logged, want %d; stderr:\n%s", got, min(k, 4), n1.Stderr())
+			}
+		})
+	}
 }
 
 // eventLog keeps the trace of the messages between nodes by sender and
@@ -138,28 +180,15 @@ func answeredID(t *testing.T, what string, r relayReply) int64 {
 	return *res.InReplyTo
 }
 
-// lowerBound is the earliest the last attempt of a relay sent at sent can
-// go out: every attempt before it waited its full attempt_timeout and
-// every delay was slept.
-func lowerBound(sent time.Time, p relayParams, sched []int64) time.Time {
-	d := time.Duration(float64(p.maxRetries) * p.timeout * float64(time.Second))
-	for _, x := range sched {
-		d += time.Duration(x) * time.Millisecond
-	}
-	return sent.Add(d)
-}
-
 // Scenario 2: the target is cut off by a partition that heals after a
 // while. Relays started during it whose schedule outlasts it succeed after
 // the heal; any success comes from an attempt delivered after the heal,
 // every attempt before it was cut, and attempts counts them all.
 func TestRelayAcrossHealingPartition(t *testing.T) {
 	start := time.Now()
-	seed, rng := seeded(t, 2)
 	heal := time.Duration(size(1500, 10000)) * time.Millisecond
 	events := newEventLog()
-	net := harness.New(t, harness.Config{
-		Seed:       seed,
+	net, rng := seededNet(t, 2, harness.Config{
 		Partitions: []harness.Partition{{Start: 0, Heal: heal, Isolated: []string{"n2"}}},
 		Trace:      events.add,
 	})
@@ -190,31 +219,14 @@ func TestRelayAcrossHealingPartition(t *testing.T) {
 	}
 	got := waitAll(calls, replyTimeout)
 
-	var outlasting, succeeded int
+	var tally faultTally
 	for i, call := range calls {
 		what := fmt.Sprintf("relay %d %+v sent %v after the partition began", i, ps[i], call.Sent.Sub(net.Epoch()).Round(time.Millisecond))
-		m, _ := call.Reply()
-		if m == nil {
-			t.Errorf("%s: no reply", what)
-			continue
-		}
-		r := checkRelay(t, what, m, ps[i], scheds[i])
-		// A second of slack: a post-heal reply slowed by a loaded machine
-		// is still taken, as a late reply, before the last attempt ends.
-		outlasts := lowerBound(call.Sent, ps[i], scheds[i]).After(healAt.Add(time.Second))
-		if outlasts {
-			outlasting++
-			if !r.ok() {
-				t.Errorf("%s: its schedule outlasts the partition, yet %s", what, m)
-			}
-		}
+		tag := fmt.Sprintf("relay %d", i)
+		r, won := tally.settle(t, what, tag, call, ps[i], scheds[i], healAt)
 		if !r.ok() {
 			continue
 		}
-		succeeded++
-		tag := fmt.Sprintf("relay %d", i)
-		echoResult(t, what, r, tag)
-		won := answeredID(t, what, r)
 		sends := events.attempts(tag)
 		for k, e := range sends {
 			switch {
@@ -231,9 +243,9 @@ func TestRelayAcrossHealingPartition(t *testing.T) {
 		}
 	}
 	st := net.Stats()
-	t.Logf("%d relays, %d outlasting the partition, %d succeeded; network: %v", len(ps), outlasting, succeeded, st)
-	if outlasting == 0 || st.Cut == 0 || succeeded == len(ps) {
-		t.Errorf("the partition did not bite: %d outlasting, %d cut, %d of %d succeeded", outlasting, st.Cut, succeeded, len(ps))
+	t.Logf("%d relays, %d outlasting the partition, %d succeeded; network: %v", len(ps), tally.outlasting, tally.succeeded, st)
+	if tally.outlasting == 0 || st.Cut == 0 || tally.succeeded == len(ps) {
+		t.Errorf("the partition did not bite: %d outlasting, %d cut, %d of %d succeeded", tally.outlasting, st.Cut, tally.succeeded, len(ps))
 	}
 	n1.Stop()
 	n2.Stop()
@@ -263,11 +275,10 @@ var gcLine = regexp.MustCompile(`(?m)^gc \d+ @.* \d+->\d+->(\d+) MB`)
 // goroutines are back to those of an idle twin, and so is its live heap.
 func TestLateReplies(t *testing.T) {
 	start := time.Now()
-	seed, rng := seeded(t, 3)
 	const timeout = 0.4 // s; the target answers after 1.5 x this
 	var mu sync.Mutex
 	firstID := make(map[string]int64) // echo tag -> msg_id of its first attempt
-	net := harness.New(t, harness.Config{Seed: seed})
+	net, rng := seededNet(t, 3, harness.Config{})
 	traced := backoffNode
 	traced.Env = append(slices.Clone(traced.Env), "GODEBUG=gctrace=1")
 	n1 := net.AddNode("n1", traced)
@@ -392,8 +403,7 @@ func TestLateReplies(t *testing.T) {
 // the peak RSS of every node stays under 64 MiB.
 func TestLoad(t *testing.T) {
 	start := time.Now()
-	seed, rng := seeded(t, 4)
-	net := harness.New(t, harness.Config{Seed: seed, Loss: 0.02, Latency: harness.Exponential(2 * time.Millisecond)})
+	net, rng := seededNet(t, 4, harness.Config{Loss: 0.02, Latency: harness.Exponential(2 * time.Millisecond)})
 	var nodes []*harness.Process
 	for i := range 5 {
 		nodes = append(nodes, net.AddNode(fmt.Sprintf("n%d", i+1), backoffNode))
@@ -659,8 +669,7 @@ func corpus(t *testing.T, nodes []string) (lines [][]byte, srcs []string) {
 // nothing.
 func TestHostileInput(t *testing.T) {
 	start := time.Now()
-	seed, rng := seeded(t, 5)
-	net := harness.New(t, harness.Config{Seed: seed})
+	net, rng := seededNet(t, 5, harness.Config{})
 	n1 := net.AddNode("n1", backoffNode)
 	net.AddService("n2", func(req *harness.Message) (map[string]any, time.Duration) {
 		f := req.Fields()
@@ -790,10 +799,9 @@ func TestHostileInput(t *testing.T) {
 // the downtime complete.
 func TestTargetCrashAndRestart(t *testing.T) {
 	start := time.Now()
-	seed, rng := seeded(t, 6)
 	events := newEventLog()
 	// Latency keeps attempts in flight when the kill comes.
-	net := harness.New(t, harness.Config{Seed: seed, Trace: events.add, Latency: harness.Uniform(40*time.Millisecond, 120*time.Millisecond)})
+	net, rng := seededNet(t, 6, harness.Config{Trace: events.add, Latency: harness.Uniform(40*time.Millisecond, 120*time.Millisecond)})
 	n1 := net.AddNode("n1", backoffNode)
 	n2 := net.AddNode("n2", echoNode)
 	net.Start()
@@ -801,7 +809,8 @@ func TestTargetCrashAndRestart(t *testing.T) {
 
 	cycles, perCycle := size(1, 10), size(60, 200)
 	const downtime = time.Second
-	total, gotAll, outlasting, completed := 0, 0, 0, 0
+	total, gotAll := 0, 0
+	var tally faultTally
 	for cycle := range cycles {
 		ps := make([]relayParams, perCycle)
 		for i := range ps {
@@ -832,24 +841,10 @@ func TestTargetCrashAndRestart(t *testing.T) {
 
 		for i, call := range calls {
 			what := tag(i)
-			m, _ := call.Reply()
-			if m == nil {
-				t.Errorf("%s: no reply", what)
-				continue
-			}
-			r := checkRelay(t, what, m, ps[i], scheds[i])
-			if lowerBound(call.Sent, ps[i], scheds[i]).After(restartedAt.Add(time.Second)) {
-				outlasting++
-				if !r.ok() {
-					t.Errorf("%s: its schedule outlasts the downtime, yet %s", what, m)
-				}
-			}
+			r, won := tally.settle(t, what, what, call, ps[i], scheds[i], restartedAt)
 			if !r.ok() {
 				continue
 			}
-			completed++
-			echoResult(t, what, r, what)
-			won := answeredID(t, what, r)
 			for _, e := range events.attempts(what) {
 				if e.Msg.MsgID == won && !e.At.Before(killedAt) && e.At.Before(restartedAt) {
 					t.Errorf("%s: the answered attempt was delivered while n2 was down", what)
@@ -858,9 +853,9 @@ func TestTargetCrashAndRestart(t *testing.T) {
 		}
 	}
 	st := net.Stats()
-	t.Logf("%d relays over %d crash(es): %d completed, %d outlasting the downtime; network: %v", total, cycles, completed, outlasting, st)
-	if st.Down == 0 || outlasting == 0 || completed == total {
-		t.Errorf("the crash did not bite: %d messages to n2 while down, %d outlasting, %d of %d completed", st.Down, outlasting, completed, total)
+	t.Logf("%d relays over %d crash(es): %d completed, %d outlasting the downtime; network: %v", total, cycles, tally.succeeded, tally.outlasting, st)
+	if st.Down == 0 || tally.outlasting == 0 || tally.succeeded == total {
+		t.Errorf("the crash did not bite: %d messages to n2 while down, %d outlasting, %d of %d completed", st.Down, tally.outlasting, tally.succeeded, total)
 	}
 	if !n1.Running() {
 		t.Errorf("n1 exited")

@@ -1,7 +1,8 @@
 package harness
 
 import (
-	"container/heap"
+	"slices"
+	"sort"
 	"sync"
 	"time"
 )
@@ -10,35 +11,15 @@ import (
 // (in order of scheduling for equal times). It carries delayed messages.
 type scheduler struct {
 	mu     sync.Mutex
-	q      timedQueue
-	seq    uint64
+	q      []timed // sorted by at; equal times in order of scheduling
 	closed bool
 	wake   chan struct{}
 	done   chan struct{}
 }
 
 type timed struct {
-	at  time.Time
-	seq uint64
-	fn  func()
-}
-
-type timedQueue []timed
-
-func (q timedQueue) Len() int { return len(q) }
-func (q timedQueue) Less(i, j int) bool {
-	if !q[i].at.Equal(q[j].at) {
-		return q[i].at.Before(q[j].at)
-	}
-	return q[i].seq < q[j].seq
-}
-func (q timedQueue) Swap(i, j int) { q[i], q[j] = q[j], q[i] }
-func (q *timedQueue) Push(x any)   { *q = append(*q, x.(timed)) }
-func (q *timedQueue) Pop() any {
-	old := *q
-	x := old[len(old)-1]
-	*q = old[:len(old)-1]
-	return x
+	at time.Time
+	fn func()
 }
 
 func newScheduler() *scheduler {
@@ -54,8 +35,11 @@ func (s *scheduler) at(t time.Time, fn func()) {
 		s.mu.Unlock()
 		return
 	}
-	s.seq++
-	heap.Push(&s.q, timed{t, s.seq, fn})
+	// After every entry due no later than t: equal times keep their order.
+	// Messages are mostly scheduled in time order, so this inserts near
+	// the end.
+	i := sort.Search(len(s.q), func(i int) bool { return s.q[i].at.After(t) })
+	s.q = slices.Insert(s.q, i, timed{t, fn})
 	s.mu.Unlock()
 	select {
 	case s.wake <- struct{}{}:
@@ -77,7 +61,9 @@ func (s *scheduler) loop() {
 		var fn func()
 		if len(s.q) > 0 {
 			if wait = time.Until(s.q[0].at); wait <= 0 {
-				fn = heap.Pop(&s.q).(timed).fn
+				fn = s.q[0].fn
+				s.q[0] = timed{} // let fn go once it has run
+				s.q = s.q[1:]
 			}
 		}
 		s.mu.Unlock()

@@ -39,25 +39,51 @@ type Member struct {
 	Plain bool
 }
 
-// Kind reports the JSON kind of an encoded value by its first byte: one of
-// "object", "array", "string", "number", "boolean" or "null".
-func Kind(v []byte) string {
+// A Kind is the kind of an encoded JSON value: one of the six JSON kinds,
+// or NoValue for no value at all (a member that is absent).
+type Kind uint8
+
+// The kinds KindOf reports.
+const (
+	NoValue Kind = iota // an empty value: nothing was there
+	ObjectKind
+	ArrayKind
+	StringKind
+	NumberKind
+	BooleanKind
+	NullKind
+)
+
+var kindNames = [...]string{NoValue: "nothing", ObjectKind: "object", ArrayKind: "array", StringKind: "string", NumberKind: "number", BooleanKind: "boolean", NullKind: "null"}
+
+// String returns the kind's name as error messages use it: "object",
+// "array", "string", "number", "boolean", "null", or "nothing" for NoValue.
+func (k Kind) String() string {
+	if int(k) < len(kindNames) {
+		return kindNames[k]
+	}
+	return "Kind(" + strconv.Itoa(int(k)) + ")"
+}
+
+// KindOf reports the kind of an encoded value by its first byte, which is
+// all it looks at: v must be valid JSON, or empty (NoValue).
+func KindOf(v []byte) Kind {
 	if len(v) == 0 {
-		return "nothing"
+		return NoValue
 	}
 	switch v[0] {
 	case '{':
-		return "object"
+		return ObjectKind
 	case '[':
-		return "array"
+		return ArrayKind
 	case '"':
-		return "string"
+		return StringKind
 	case 't', 'f':
-		return "boolean"
+		return BooleanKind
 	case 'n':
-		return "null"
+		return NullKind
 	}
-	return "number"
+	return NumberKind
 }
 
 var errSyntax = errors.New("invalid JSON")
@@ -308,7 +334,7 @@ func scanString(b []byte, i int) (int, bool, error) {
 // written by Python exactly as it came.
 const (
 	hasEscape = 1 << iota
-	hasHigh   // bytes of non-ASCII characters, valid UTF-8
+	hasHigh   // bytes Python escapes: DEL (0x7f) or non-ASCII characters, valid UTF-8
 )
 
 // scanStringKind scans the string starting at b[i] == '"', validating its
@@ -320,6 +346,8 @@ func scanStringKind(b []byte, i int) (int, int, error) {
 		switch c := b[i]; {
 		case c == '"':
 			return i + 1, kind, nil
+		case c == 0x7f: // printable to JSON, not to Python: "\u007f"
+			kind |= hasHigh
 		case c >= utf8.RuneSelf:
 			r, size := utf8.DecodeRune(b[i:])
 			if r == utf8.RuneError && size == 1 {
@@ -423,25 +451,16 @@ func decodeString(raw []byte, escaped bool) string {
 // String decodes an encoded JSON string value. ok is false if v is not a
 // string.
 func String(v []byte) (s string, ok bool) {
-	if Kind(v) != "string" {
+	if KindOf(v) != StringKind {
 		return "", false
 	}
-	return decodeString(v, hasByte(v, '\\')), true
-}
-
-func hasByte(b []byte, c byte) bool {
-	for _, x := range b {
-		if x == c {
-			return true
-		}
-	}
-	return false
+	return decodeString(v, bytes.IndexByte(v, '\\') >= 0), true
 }
 
 // Float decodes an encoded JSON number. ok is false if v is not a number or
 // is too large for a float64.
 func Float(v []byte) (f float64, ok bool) {
-	if Kind(v) != "number" {
+	if KindOf(v) != NumberKind {
 		return 0, false
 	}
 	f, err := strconv.ParseFloat(string(v), 64)
@@ -451,7 +470,7 @@ func Float(v []byte) (f float64, ok bool) {
 // Int decodes an encoded JSON number that has an integral value, such as
 // 3, -7, 3.0 or 1e3. ok is false for anything else, or beyond ±2^63.
 func Int(v []byte) (n int64, ok bool) {
-	if Kind(v) != "number" {
+	if KindOf(v) != NumberKind {
 		return 0, false
 	}
 	if n, err := strconv.ParseInt(string(v), 10, 64); err == nil {
@@ -493,12 +512,7 @@ func AppendString(dst []byte, s string) []byte {
 			dst = append(dst, `\f`...)
 		default:
 			r, size := utf8.DecodeRuneInString(s[i:])
-			if r >= 0x10000 {
-				r1, r2 := utf16.EncodeRune(r)
-				dst = appendU(appendU(dst, r1), r2)
-			} else {
-				dst = appendU(dst, r)
-			}
+			dst = appendRune(dst, r)
 			i += size
 			start = i
 			continue
@@ -588,6 +602,10 @@ func appendRawString(dst, v []byte, i int) ([]byte, int) {
 				i += 2
 			}
 			start = i
+		case c == 0x7f: // Python escapes DEL, which JSON allows raw
+			dst = appendU(append(dst, v[start:i]...), 0x7f)
+			i++
+			start = i
 		case c < utf8.RuneSelf:
 			i++
 		default:
@@ -625,8 +643,8 @@ func appendUnit(dst []byte, u rune) []byte {
 	return appendU(dst, u)
 }
 
-// appendRune appends a non-ASCII character as \u escapes, a surrogate pair
-// beyond the BMP, as Python does.
+// appendRune appends a character outside printable ASCII as \u escapes, a
+// surrogate pair beyond the BMP, as Python does.
 func appendRune(dst []byte, r rune) []byte {
 	if r >= 0x10000 {
 		r1, r2 := utf16.EncodeRune(r)

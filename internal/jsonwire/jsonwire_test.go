@@ -139,11 +139,40 @@ func TestAppendValuePythonStrings(t *testing.T) {
 		{`"\u001F\u007f\u0080"`, `"\u001f\u007f\u0080"`},
 		{`"\/"`, `"/"`},
 		{`"é🙂"`, `"\u00e9\ud83d\ude42"`},
+		{"\"a\x7fb\x7f\"", `"a\u007fb\u007f"`}, // a raw DEL: JSON allows it, Python escapes it
+		{"{\"\x7f\":[\"\x7f\"]}", `{"\u007f": ["\u007f"]}`},
 		{`{"\ud800":["\udfff",{"k":"\u00E9"}]}`, `{"\ud800": ["\udfff", {"k": "\u00e9"}]}`},
 	}
 	for _, tt := range tests {
 		if got := string(AppendValue(nil, []byte(tt.in))); got != tt.want {
 			t.Errorf("AppendValue(%s) = %s, want %s", tt.in, got, tt.want)
+		}
+	}
+}
+
+// TestParseObjectPlain: a member is marked Plain (copied as it came) only if
+// Python would write its key and value byte for byte as they are; a raw DEL
+// is escaped by Python, so a member holding one is not plain.
+func TestParseObjectPlain(t *testing.T) {
+	tests := []struct {
+		in    string
+		plain bool
+	}{
+		{`{"k":"printable ~"}`, true},
+		{`{"k":12.5e3}`, true},
+		{`{"k":[1]}`, false},
+		{`{"k":"a\nb"}`, false},
+		{`{"k":"é"}`, false},
+		{"{\"k\":\"a\x7f\"}", false},
+		{"{\"k\x7f\":1}", false},
+	}
+	for _, tt := range tests {
+		_, sub, err := ParseObjectIn([]byte(`{"body":`+tt.in+`}`), nil, "body", nil)
+		if err != nil {
+			t.Fatalf("ParseObjectIn(%q): %v", tt.in, err)
+		}
+		if len(sub) != 1 || sub[0].Plain != tt.plain {
+			t.Errorf("ParseObjectIn(%q): members %+v, want one with Plain %v", tt.in, sub, tt.plain)
 		}
 	}
 }
