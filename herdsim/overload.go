@@ -151,15 +151,20 @@ func Strategies() []Entry {
 }
 
 // OverloadPolicies returns the policies of the default table: every
-// strategy of [Strategies] alone, then each with a budget.
+// strategy of [Strategies] alone, then each with a budget, then full jitter
+// with each other control of [Controls].
 func OverloadPolicies() []Policy {
-	var plain, budget []Policy
+	var plain, controlled []Policy
 	for _, e := range Strategies() {
 		plain = append(plain, Policy{Name: e.Name, Strategy: e.Strategy})
 		p, _ := ParsePolicy(e.Name + "+budget")
-		budget = append(budget, p)
+		controlled = append(controlled, p)
 	}
-	return append(plain, budget...)
+	for _, c := range Controls()[1:] {
+		p, _ := ParsePolicy("full_jitter+" + c.Name)
+		controlled = append(controlled, p)
+	}
+	return append(plain, controlled...)
 }
 
 // ParsePolicy returns the policy a name such as "full_jitter+budget" names:

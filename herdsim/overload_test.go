@@ -45,11 +45,12 @@ func policy(t *testing.T, name string) Policy {
 
 func TestOverloadPolicies(t *testing.T) {
 	ps := OverloadPolicies()
-	if want := 2 * (1 + len(Lab())); len(ps) != want {
-		t.Fatalf("%d policies, want %d (none and every lab strategy, each alone and +budget)", len(ps), want)
+	n := 1 + len(Lab())
+	if want := 2*n + len(Controls()) - 1; len(ps) != want {
+		t.Fatalf("%d policies, want %d (none and every lab strategy, each alone and +budget, then full jitter with each other control)", len(ps), want)
 	}
-	if ps[0].Name != "none" || ps[len(ps)/2].Name != "none+budget" || ps[len(ps)/2].Control == nil || ps[0].Control != nil {
-		t.Errorf("policies start %q, %q; want none, then none+budget halfway", ps[0].Name, ps[len(ps)/2].Name)
+	if ps[0].Name != "none" || ps[n].Name != "none+budget" || ps[n].Control == nil || ps[0].Control != nil || ps[len(ps)-1].Name != "full_jitter+credit" {
+		t.Errorf("policies %q, %q, ..., %q; want none, then none+budget, last full_jitter+credit", ps[0].Name, ps[n].Name, ps[len(ps)-1].Name)
 	}
 }
 
@@ -68,7 +69,8 @@ func TestOverloadReproducible(t *testing.T) {
 
 // TestOverloadInvariants checks what holds in every run whatever the
 // policy: the server never serves more than its capacity, goodput never
-// exceeds what it served, and no request makes more than 1 + Retries attempts.
+// exceeds what it served, and every request makes at least one attempt
+// (unless the breaker refuses it) and at most 1 + Retries.
 func TestOverloadInvariants(t *testing.T) {
 	var o Overload
 	for _, sc := range Scenarios() {
@@ -77,8 +79,11 @@ func TestOverloadInvariants(t *testing.T) {
 				continue
 			}
 			r := o.Run(sc, p, 3)
-			if r.Requests == 0 || r.Amplification < 1 || r.Attempts > r.Requests*(1+sc.MaxRetries()) {
-				t.Errorf("%s/%s: %d requests, %d attempts", sc.Name, p.Name, r.Requests, r.Attempts)
+			// Every request sends its first attempt unless a control (the
+			// breaker) refuses it.
+			if r.Requests == 0 || r.Attempts < r.Requests-r.Refused || r.Attempts > r.Requests*(1+sc.MaxRetries()) ||
+				r.Refused > 0 && !strings.HasSuffix(p.Name, "+breaker") {
+				t.Errorf("%s/%s: %d requests (%d refused), %d attempts", sc.Name, p.Name, r.Requests, r.Refused, r.Attempts)
 			}
 			for i := range r.Served {
 				// One more than capacity: a bin can hold the tail of an attempt begun in the last.
@@ -268,7 +273,7 @@ func TestOverloadSustainedOpen(t *testing.T) {
 			}
 			a := o.Run(sc, p, seed).Amplification
 			switch {
-			case p.Control != nil && math.Abs(a-(1+budgetShare)) > 0.1:
+			case strings.HasSuffix(p.Name, "+budget") && math.Abs(a-(1+budgetShare)) > 0.1:
 				t.Errorf("seed %d: %s: amplification %.3f, want 1 + %.2f ± 0.1", seed, p.Name, a, budgetShare)
 			case p.Control == nil && math.Abs(a/none-1) > 0.2:
 				t.Errorf("seed %d: %s: amplification %.3f, not within 20 %% of none's %.3f", seed, p.Name, a, none)
