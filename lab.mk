@@ -4,7 +4,8 @@
 #   make lab             comparison table on the terminal; charts and CSV in $(LAB_OUT)
 #   make lab-contention  AWS's contention experiment, reproduced, then staggered
 #   make lab-docs        regenerate docs/img/lab/* and the tables in docs/lab/
-#   make lab-bench       the 10,000 jobs × 20 retries benchmark, all strategies
+#   make lab-bench       the 10,000 jobs × 20 retries benchmark, all strategies;
+#                        each default experiment of the command
 #   make lab-overload    overload and recovery: every scenario under every policy,
 #                        charts in $(LAB_OUT)
 #   make lab-findings    the overload findings' tests on all their seeds, and every
@@ -67,3 +68,4 @@ lab-recheck:
 
 lab-bench:
 	$(GO) test -run XXX -bench 'Herd10kx20|Contend100|Overload' -benchmem ./herdsim
+	$(GO) test -run XXX -bench Experiments -benchtime 3x -benchmem ./cmd/backoff-lab
