@@ -91,7 +91,7 @@ func (u *overloadRun) served(t float64, id int32) {
 		return // its client gave it up
 	}
 	q.pending = 0
-	if u.sc.ErrorRate > 0 && u.uniform(streamError, q.key<<8|uint64(a.try)) < u.sc.ErrorRate {
+	if u.sc.ErrorRate > 0 && u.uniform(streamError, mix(q.key)+uint64(a.try)) < u.sc.ErrorRate {
 		u.failed(t, id, backoff.Failure)
 		return
 	}
