@@ -140,7 +140,7 @@ const initN1 = `{"src":"c0","dest":"n1","body":{"type":"init","msg_id":1,"node_i
 // TestEndOfInputFinishesRelays: input ends right after a relay starts; the
 // node still sends every attempt and the final reply, then exits 0.
 func TestEndOfInputFinishesRelays(t *testing.T) {
-	out := runNode(t, initN1+`{"src":"c1","dest":"n1","body":{"type":"backoff_relay","msg_id":2,"target":"n2","payload":{"type":"read"},"max_retries":2,"base_delay":0.01,"attempt_timeout":0.05,"seed":3}}`+"\n")
+	out := runNode(t, initN1+`{"src":"c1","dest":"n1","body":{"type":"backoff_relay","msg_id":2,"target":"n2","payload":{"type":"read"},"max_retries":2,"base_delay":0.01,"attempt_timeout":0.05,"seed":3,"retry_policy":"none"}}`+"\n")
 	bs := bodies(t, out)
 	if len(bs) != 5 {
 		t.Fatalf("%d lines, want init_ok, 3 attempts and the give-up:\n%s", len(bs), out)

@@ -114,3 +114,40 @@ func TestAWSAdaptiveProperty(t *testing.T) {
 		}
 	}
 }
+
+// TestAWSAdaptiveConverges: one client that would send 50 attempts a second
+// to a service admitting 10 a second (a token bucket of 10) and throttling
+// the rest, sending each attempt when its Ticket's Wait is over. The
+// limiter must bring the client near the service's rate: without it 80 %
+// of attempts would be throttled.
+func TestAWSAdaptiveConverges(t *testing.T) {
+	var a backoff.AWSAdaptive
+	const admit, burst = 10.0, 10.0
+	tokens, last := burst, 0.0
+	sent, throttledN, next := 0, 0, 0.0
+	for next < 120 {
+		tk := a.Allow(at(next), 1, 0)
+		now := next + tk.Wait.Seconds()
+		tokens = min(burst, tokens+(now-last)*admit)
+		last = now
+		o := success
+		if tokens >= 1 {
+			tokens--
+		} else {
+			o = throttled
+		}
+		a.Done(at(now), tk, o)
+		if now >= 60 {
+			sent++
+			if o == throttled {
+				throttledN++
+			}
+		}
+		next = max(now, next+0.02)
+	}
+	rate, share := float64(sent)/60, float64(throttledN)/float64(sent)
+	t.Logf("last 60 s: %.1f attempts a second, %.0f %% throttled", rate, 100*share)
+	if rate < 5 || rate > 20 || share > 0.3 {
+		t.Errorf("last 60 s: %.1f attempts a second, %.2f throttled; want 5 to 20 a second, at most 0.3 throttled", rate, share)
+	}
+}

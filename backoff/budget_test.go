@@ -1,6 +1,7 @@
 package backoff_test
 
 import (
+	"fmt"
 	"math"
 	"sync"
 	"testing"
@@ -169,5 +170,28 @@ func BenchmarkBudget(b *testing.B) {
 		now := t0.Add(time.Duration(i) * time.Millisecond)
 		bud.Request(now)
 		bud.AllowRetry(now)
+	}
+}
+
+// TestBudgetControl: as a Control, a Budget records attempt 1 as a first
+// attempt, asks AllowRetry for the others, and learns nothing from Done.
+func TestBudgetControl(t *testing.T) {
+	b := backoff.NewBudget(0.5, 0, 10*time.Second)
+	balance := func() string { return fmt.Sprint(b.Balance(t0)) }
+	runSteps(t, b, balance, []step{
+		{Attempt: 2, Last: failure, OK: false, After: "0"},
+		{Attempt: 1, OK: true, Done: failure, After: "0.5"},
+		{Attempt: 0, OK: true, Done: failure, After: "1"}, // attempt 0 counts as a first
+		{Attempt: 2, Last: failure, OK: true, Cost: 1, Done: success, After: "0"},
+		{Attempt: 3, Last: timeout, OK: false},
+		{Attempt: 1, OK: true, Done: success, Repeat: 4, After: "2"},
+		{Attempt: 2, Last: failure, OK: true, Cost: 1, Done: unsent, After: "1"}, // still counted
+	})
+	var zero backoff.Budget
+	if tk := zero.Allow(t0, 1, 0); !tk.OK {
+		t.Error("the zero Budget refused a first attempt")
+	}
+	if tk := zero.Allow(t0, 2, failure); tk.OK {
+		t.Error("the zero Budget granted a retry")
 	}
 }

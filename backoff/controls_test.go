@@ -385,6 +385,7 @@ func fundedRetries(c backoff.Control, r *rand.Rand, p, ratio, credit float64) er
 // when a retry is asked at the failure and when it is due, and checks what
 // each control's doc says of them: only RetryCredit meets both.
 func TestControlsFleetTargets(t *testing.T) {
+	skipUnderRace(t)
 	// Meets the dead-fleet target, the lossy one with failure replies, and
 	// with timeouts.
 	type want struct{ dead, lossy, lossyTimeouts bool }
@@ -421,6 +422,14 @@ func TestControlsFleetTargets(t *testing.T) {
 	}
 }
 
+// skipUnderRace skips a single-goroutine simulation under -race, which
+// would only slow it tenfold (TestControlsConcurrent covers the races).
+func skipUnderRace(t *testing.T) {
+	if raceEnabled {
+		t.Skip("a single-goroutine simulation: run without -race")
+	}
+}
+
 // noControl lets every attempt go: plain retries.
 type noControl struct{}
 
@@ -445,6 +454,7 @@ func storm(clients int) simConfig {
 // (the lab issue asks it of 100 clients); plain retries, and a Budget a
 // client whose floors add up, must not recover within the run at K = 100.
 func TestControlsStorm(t *testing.T) {
+	skipUnderRace(t)
 	kinds := append(controls(), struct {
 		name string
 		make func() backoff.Control

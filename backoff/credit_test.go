@@ -124,6 +124,7 @@ func TestRetryCreditDead(t *testing.T) {
 // one client through 30 % independent errors (failure replies or timeouts)
 // keeps at least 95 % of its calls, and 90 % when it calls once every 5 s.
 func TestRetryCreditTargets(t *testing.T) {
+	skipUnderRace(t)
 	mk := func() backoff.Control { return &backoff.RetryCredit{} }
 	for _, atFailure := range []bool{false, true} {
 		dead, lossy := deadFleet, lossyOne
@@ -154,6 +155,7 @@ func TestRetryCreditTargets(t *testing.T) {
 // within 15 s of its end: their old credit has faded. Without fading they
 // take longer, which is what Fade is for.
 func TestRetryCreditStorm(t *testing.T) {
+	skipUnderRace(t)
 	for _, fade := range []time.Duration{0, math.MaxInt64} {
 		worst := 0.0
 		for seed := range uint64(3) {

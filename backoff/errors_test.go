@@ -46,6 +46,22 @@ func TestRetryContextCause(t *testing.T) {
 	})
 }
 
+// TestRetryCauseOnLastAttempt: a context cancelled during the last
+// attempt stops the call with ReasonContext and its cause, not with
+// ReasonRetriesExhausted.
+func TestRetryCauseOnLastAttempt(t *testing.T) {
+	shutdown := errors.New("shutting down")
+	ctx, cancel := context.WithCancelCause(context.Background())
+	_, err := backoff.Retry(ctx, func(ctx context.Context) (int, error) {
+		cancel(shutdown)
+		return 0, ctx.Err()
+	}, backoff.WithMaxRetries(1))
+	var re *backoff.RetryError
+	if !errors.As(err, &re) || re.Reason != backoff.ReasonContext || re.Attempts != 1 || !errors.Is(err, shutdown) {
+		t.Errorf("error %v; want ReasonContext after 1 attempt, wrapping the cause", err)
+	}
+}
+
 // httpError is a server's reply as an error, for errors.As.
 type httpError struct{ code int }
 

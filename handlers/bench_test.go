@@ -1,26 +1,26 @@
 package handlers_test
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
-	"github.com/backoff-node/backoff-node/backoff"
-	"github.com/backoff-node/backoff-node/backoff/catalog"
-	"github.com/backoff-node/backoff-node/internal/contract"
+	"github.com/backoff-node/backoff-node/internal/benchbase"
 )
 
 // The node's request handling against minimal programs that decode each
-// line with encoding/json and write the reply's bytes (make bench compares
-// them with benchstat -col /impl). The baselines are lower bounds on such a
-// program's cost: they decode into the fewest, simplest fields and copy the
-// echoed value as it came, where writing it the Python way would cost more.
+// line with encoding/json and write the reply's bytes (internal/benchbase;
+// make bench compares them with benchstat -col /impl): in-process
+// (BenchmarkEcho, BenchmarkCompute), and as processes, by CPU time
+// (BenchmarkProcess).
 
 // echoInputs are the bench inputs: one line each, sent benchLines times.
 func echoInputs() map[string]string {
@@ -59,47 +59,6 @@ func runNodeBench(b *testing.B, script []byte) {
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*benchLines), "ns/line")
 }
 
-// echoJSON is the baseline echo: encoding/json decodes each line, and the
-// reply is appended in wire order.
-func echoJSON(in []byte, out io.Writer) {
-	w := bufio.NewWriterSize(out, 64<<10)
-	sc := bufio.NewScanner(bytes.NewReader(in))
-	sc.Buffer(nil, 1<<20)
-	var buf []byte
-	id := 0
-	for sc.Scan() {
-		var m struct {
-			Src, Dest string
-			Body      struct {
-				Type  string          `json:"type"`
-				MsgID int64           `json:"msg_id"`
-				Echo  json.RawMessage `json:"echo"`
-			}
-		}
-		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
-			panic(err)
-		}
-		buf = append(buf[:0], `{"src": `...)
-		buf = strconv.AppendQuote(buf, m.Dest)
-		buf = append(buf, `, "dest": `...)
-		buf = strconv.AppendQuote(buf, m.Src)
-		if m.Body.Type == "init" {
-			buf = append(buf, `, "body": {"type": "init_ok"`...)
-		} else {
-			buf = append(buf, `, "body": {"type": "echo_ok", "echo": `...)
-			buf = append(buf, m.Body.Echo...)
-		}
-		buf = append(buf, `, "in_reply_to": `...)
-		buf = strconv.AppendInt(buf, m.Body.MsgID, 10)
-		buf = append(buf, `, "msg_id": `...)
-		buf = strconv.AppendInt(buf, int64(id), 10)
-		buf = append(buf, "}}\n"...)
-		id++
-		w.Write(buf)
-	}
-	w.Flush()
-}
-
 func BenchmarkEcho(b *testing.B) {
 	for name, v := range echoInputs() {
 		script := echoScript(v)
@@ -107,7 +66,9 @@ func BenchmarkEcho(b *testing.B) {
 		b.Run("input="+name+"/impl=encoding_json", func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				echoJSON(script, io.Discard)
+				if err := benchbase.Echo(bytes.NewReader(script), io.Discard); err != nil {
+					b.Fatal(err)
+				}
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*benchLines), "ns/line")
 		})
@@ -123,64 +84,6 @@ func computeScript(retries int) []byte {
 	return in.Bytes()
 }
 
-// computeJSON is the baseline compute_backoff: encoding/json decodes each
-// request, the same arithmetic fills a schedule, and encoding/json writes
-// the array; the rest of the reply is appended.
-func computeJSON(in []byte, out io.Writer) {
-	w := bufio.NewWriterSize(out, 64<<10)
-	sc := bufio.NewScanner(bytes.NewReader(in))
-	var buf []byte
-	var ms []int64
-	var delays []float64
-	id := 0
-	for sc.Scan() {
-		var m struct {
-			Src, Dest string
-			Body      struct {
-				Type       string  `json:"type"`
-				MsgID      int64   `json:"msg_id"`
-				MaxRetries int     `json:"max_retries"`
-				Seed       uint64  `json:"seed"`
-				Base       float64 `json:"base_delay"`
-			}
-		}
-		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
-			panic(err)
-		}
-		buf = append(buf[:0], `{"src": "n1", "dest": `...)
-		buf = strconv.AppendQuote(buf, m.Src)
-		if m.Body.Type == "compute_backoff" {
-			e := backoff.Exponential{Base: contract.DefaultBase, Max: contract.DefaultMax, Jitter: contract.DefaultJitter}
-			delays = append(delays[:0], make([]float64, m.Body.MaxRetries)...)
-			c := backoff.Cursor{Strategy: e, Key: catalog.NewRand(m.Body.Seed).Uint64()}
-			c.Fill(delays)
-			ms = ms[:0]
-			var total int64
-			for _, d := range delays {
-				ms = append(ms, contract.Millis(d))
-				total += ms[len(ms)-1]
-			}
-			arr, _ := json.Marshal(ms)
-			buf = append(buf, `, "body": {"type": "compute_backoff_ok", "schedule_ms": `...)
-			buf = append(buf, arr...)
-			buf = append(buf, `, "total_ms": `...)
-			buf = strconv.AppendInt(buf, total, 10)
-			buf = append(buf, `, "retries": `...)
-			buf = strconv.AppendInt(buf, int64(m.Body.MaxRetries), 10)
-			buf = append(buf, `, "strategy": "exponential", "base_delay": 0.1, "max_delay": 2.0, "jitter": 0.1, "seed": `...)
-			buf = strconv.AppendUint(buf, m.Body.Seed, 10)
-		}
-		buf = append(buf, `, "in_reply_to": `...)
-		buf = strconv.AppendInt(buf, m.Body.MsgID, 10)
-		buf = append(buf, `, "msg_id": `...)
-		buf = strconv.AppendInt(buf, int64(id), 10)
-		buf = append(buf, "}}\n"...)
-		id++
-		w.Write(buf)
-	}
-	w.Flush()
-}
-
 func BenchmarkCompute(b *testing.B) {
 	for _, retries := range []int{5, 10000} {
 		script := computeScript(retries)
@@ -188,9 +91,75 @@ func BenchmarkCompute(b *testing.B) {
 		b.Run(fmt.Sprintf("max_retries=%d/impl=encoding_json", retries), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				computeJSON(script, io.Discard)
+				if err := benchbase.Compute(bytes.NewReader(script), io.Discard); err != nil {
+					b.Fatal(err)
+				}
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*benchLines), "ns/line")
 		})
 	}
+}
+
+// processLines is how many requests BenchmarkProcess pipes into a process:
+// enough that starting one is not what is measured.
+const processLines = 100_000
+
+// BenchmarkProcess runs the node's binary and benchbase's program as
+// processes, each request piped in and each reply piped out, and reports
+// the CPU time (user and system) a line that the process took, beside the
+// wall time. The node reads on one goroutine and handles on another; CPU
+// time counts both, where wall time on several cores would credit the
+// second core. For the number on one core, pin the run (its processes
+// inherit it, and Go then runs them with GOMAXPROCS 1):
+//
+//	taskset -c 0 go test -run XXX -bench Process -count 6 ./handlers
+func BenchmarkProcess(b *testing.B) {
+	dir := b.TempDir()
+	node, baseline := filepath.Join(dir, "backoff-node"), filepath.Join(dir, "jsonbaseline")
+	for bin, pkg := range map[string]string{node: "..", baseline: "../internal/benchbase/cmd/jsonbaseline"} {
+		if out, err := exec.Command("go", "build", "-o", bin, pkg).CombinedOutput(); err != nil {
+			b.Fatalf("go build %s: %v\n%s", pkg, err, out)
+		}
+	}
+	inputs := echoInputs()
+	cases := []struct {
+		name, prog string
+		line       func(i int) string
+	}{
+		{"echo_small", "echo", func(i int) string { return echoLine(i, inputs["small"]) }},
+		{"echo_string1KiB", "echo", func(i int) string { return echoLine(i, inputs["string1KiB"]) }},
+		{"compute_defaults", "compute", func(i int) string {
+			return fmt.Sprintf(`{"src":"c1","dest":"n1","body":{"type":"compute_backoff","msg_id":%d,"max_retries":5,"seed":%d}}`, i+2, i)
+		}},
+	}
+	for _, c := range cases {
+		var script bytes.Buffer
+		script.WriteString(`{"src":"c0","dest":"n1","body":{"type":"init","msg_id":1,"node_id":"n1","node_ids":["n1"]}}` + "\n")
+		for i := range processLines {
+			script.WriteString(c.line(i) + "\n")
+		}
+		b.Run("input="+c.name+"/impl=node", func(b *testing.B) { runProcess(b, script.Bytes(), node) })
+		b.Run("input="+c.name+"/impl=encoding_json", func(b *testing.B) { runProcess(b, script.Bytes(), baseline, c.prog) })
+	}
+}
+
+func echoLine(i int, value string) string {
+	return fmt.Sprintf(`{"src":"c1","dest":"n1","body":{"type":"echo","msg_id":%d,"echo":%s}}`, i+2, value)
+}
+
+// runProcess pipes script through the program, once an op, and reports its
+// CPU time and wall time a line.
+func runProcess(b *testing.B, script []byte, prog string, args ...string) {
+	var cpu time.Duration
+	for b.Loop() {
+		cmd := exec.Command(prog, args...)
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = bytes.NewReader(script), io.Discard, io.Discard
+		if err := cmd.Run(); err != nil {
+			b.Fatalf("%s: %v", prog, err)
+		}
+		cpu += cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+	}
+	lines := float64(b.N * (processLines + 1))
+	b.ReportMetric(float64(cpu.Nanoseconds())/lines, "cpu-ns/line")
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/lines, "ns/line")
 }

@@ -1,6 +1,9 @@
 package handlers
 
 import (
+	"strings"
+
+	"github.com/backoff-node/backoff-node/backoff"
 	"github.com/backoff-node/backoff-node/internal/contract"
 	"github.com/backoff-node/backoff-node/node"
 )
@@ -37,4 +40,26 @@ func (h *handlers) computeBackoff(req *node.Request) (*node.Body, error) {
 		Float("max_delay", s.params.Max).
 		Float("jitter", s.params.Jitter).
 		Int("seed", int64(s.seed)), nil
+}
+
+// lookup is contract.Lookup with a memo of the last strategy built: a run
+// of requests with the same strategy and parameters (mostly the defaults)
+// builds it once, not once a request. A strategy is a value that does not
+// change, so requests and relays may share it; handlers run one at a time.
+func (h *handlers) lookup(name string, p contract.Params) (backoff.Strategy, error) {
+	if m := &h.lastStrategy; m.st != nil && m.name == name && m.params == p {
+		return m.st, nil
+	}
+	st, err := contract.Lookup(name, p)
+	if err == nil {
+		h.lastStrategy = strategyMemo{name: strings.Clone(name), params: p, st: st} // name is a view of the request
+	}
+	return st, err
+}
+
+// strategyMemo is the strategy lookup built last, and for what.
+type strategyMemo struct {
+	name   string
+	params contract.Params
+	st     backoff.Strategy
 }

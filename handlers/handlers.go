@@ -24,10 +24,11 @@ func Register(n *node.Node, seeds *rand.Rand) {
 }
 
 type handlers struct {
-	node    *node.Node
-	seeds   *rand.Rand   // used on the node's handling goroutine only, where handlers run
-	budgets budgets      // the retry budgets of relays, per target
-	scratch [256]float64 // compute_backoff's run of delays; handlers run one at a time
+	node         *node.Node
+	seeds        *rand.Rand   // used on the node's handling goroutine only, where handlers run
+	budgets      budgets      // the retry budgets of relays, per target
+	scratch      [256]float64 // compute_backoff's run of delays; handlers run one at a time
+	lastStrategy strategyMemo // lookup's
 }
 
 // newSeed draws a seed in the contract's range 0..2^53, so that any client

@@ -1,62 +1,28 @@
 package handlers_test
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
-	"io"
 	"math"
 	"math/rand/v2"
-	"strings"
 	"testing"
-
-	"github.com/backoff-node/backoff-node/handlers"
-	"github.com/backoff-node/backoff-node/node"
+	"testing/synctest"
 )
 
-type reply struct {
-	Body struct {
-		Type       string  `json:"type"`
-		Code       *int    `json:"code"`
-		Text       string  `json:"text"`
-		ScheduleMS []int64 `json:"schedule_ms"`
-		TotalMS    int64   `json:"total_ms"`
-		Retries    int     `json:"retries"`
-		Seed       uint64  `json:"seed"`
-		BaseDelay  float64 `json:"base_delay"`
-		MaxDelay   float64 `json:"max_delay"`
-		Jitter     float64 `json:"jitter"`
-		InReplyTo  int     `json:"in_reply_to"`
-	} `json:"body"`
-}
-
-// serve runs requests (bodies) through an in-process node and returns the
-// replies after init_ok.
-func serve(t *testing.T, bodies []string) []reply {
+// serve runs requests (bodies) from c1 through an in-process node and
+// returns the replies.
+func serve(t *testing.T, bodies []string) []msg {
 	t.Helper()
-	var in strings.Builder
-	in.WriteString(`{"src":"c0","dest":"n1","body":{"type":"init","msg_id":0,"node_id":"n1","node_ids":["n1"]}}` + "\n")
-	for _, b := range bodies {
-		fmt.Fprintf(&in, `{"src":"c1","dest":"n1","body":%s}`+"\n", b)
-	}
-	var out bytes.Buffer
-	n := node.New(strings.NewReader(in.String()), &out, io.Discard)
-	handlers.Register(n, rand.New(rand.NewPCG(3, 4)))
-	if err := n.Run(); err != nil {
-		t.Fatal(err)
-	}
-	var replies []reply
-	d := json.NewDecoder(&out)
-	for {
-		var r reply
-		if err := d.Decode(&r); err == io.EOF {
-			break
-		} else if err != nil {
-			t.Fatal(err)
+	var replies []msg
+	synctest.Test(t, func(t *testing.T) {
+		n1 := newNet(t).start("n1")
+		n1.init("n1")
+		for _, b := range bodies {
+			n1.line(req(b))
 		}
-		replies = append(replies, r)
-	}
-	return replies[1:]
+		n1.close()
+		replies = n1.take()
+	})
+	return replies
 }
 
 // TestComputeBackoffProperties sends 3000 requests with random parameters
@@ -86,22 +52,22 @@ func TestComputeBackoffProperties(t *testing.T) {
 			i+1, retries, base, maxDelay, jitter, r.Uint64N(1<<53)))
 	}
 	for i, rep := range serve(t, bodies) {
-		b := rep.Body
-		if b.Type != "compute_backoff_ok" || b.InReplyTo != i+1 {
-			t.Fatalf("reply %d: %+v", i, b)
+		if rep.typ() != "compute_backoff_ok" || rep.int("in_reply_to") != int64(i+1) {
+			t.Fatalf("reply %d: %s", i, rep.line)
 		}
 		var sum int64
-		capMS := int64(math.Round(b.MaxDelay * 1000))
-		for k, d := range b.ScheduleMS {
-			lo := math.Min(b.MaxDelay, math.Ldexp(b.BaseDelay, k))
-			hi := math.Min(b.MaxDelay, math.Ldexp(b.BaseDelay, k)*(1+b.Jitter))
+		maxDelay, base, jitter, schedule := rep.float("max_delay"), rep.float("base_delay"), rep.float("jitter"), rep.ints("schedule_ms")
+		capMS := int64(math.Round(maxDelay * 1000))
+		for k, d := range schedule {
+			lo := math.Min(maxDelay, math.Ldexp(base, k))
+			hi := math.Min(maxDelay, math.Ldexp(base, k)*(1+jitter))
 			if d < int64(math.Round(lo*1000)) || d > int64(math.Round(hi*1000)) || d > capMS {
 				t.Fatalf("request %s: delay %d = %d ms, want in [%v, %v] s and <= %d ms", bodies[i], k, d, lo, hi, capMS)
 			}
 			sum += d
 		}
-		if len(b.ScheduleMS) != b.Retries || sum != b.TotalMS {
-			t.Fatalf("request %s: %d delays summing to %d, reply says retries %d total %d", bodies[i], len(b.ScheduleMS), sum, b.Retries, b.TotalMS)
+		if int64(len(schedule)) != rep.int("retries") || sum != rep.int("total_ms") {
+			t.Fatalf("request %s: %d delays summing to %d, reply says retries %d total %d", bodies[i], len(schedule), sum, rep.int("retries"), rep.int("total_ms"))
 		}
 	}
 }
@@ -114,18 +80,19 @@ func TestNoSeedGetsDistinctSeeds(t *testing.T) {
 		bodies = append(bodies, fmt.Sprintf(`{"type":"compute_backoff","msg_id":%d,"max_retries":10}`, i+1))
 	}
 	replies := serve(t, bodies)
-	seen := map[uint64]bool{}
+	seen := map[int64]bool{}
 	var again []string
 	for _, rep := range replies {
-		if rep.Body.Seed > 1<<53 || seen[rep.Body.Seed] {
-			t.Fatalf("seed %d repeated or out of range", rep.Body.Seed)
+		seed := rep.int("seed")
+		if seed < 0 || seed > 1<<53 || seen[seed] {
+			t.Fatalf("seed %d repeated or out of range: %s", seed, rep.line)
 		}
-		seen[rep.Body.Seed] = true
-		again = append(again, fmt.Sprintf(`{"type":"compute_backoff","msg_id":1,"max_retries":10,"seed":%d}`, rep.Body.Seed))
+		seen[seed] = true
+		again = append(again, fmt.Sprintf(`{"type":"compute_backoff","msg_id":1,"max_retries":10,"seed":%d}`, seed))
 	}
 	for i, rep := range serve(t, again) {
-		if fmt.Sprint(rep.Body.ScheduleMS) != fmt.Sprint(replies[i].Body.ScheduleMS) {
-			t.Errorf("seed %d: %v, first time %v", rep.Body.Seed, rep.Body.ScheduleMS, replies[i].Body.ScheduleMS)
+		if got, first := fmt.Sprint(rep.ints("schedule_ms")), fmt.Sprint(replies[i].ints("schedule_ms")); got != first {
+			t.Errorf("seed %d: %v, first time %v", rep.int("seed"), got, first)
 		}
 	}
 }

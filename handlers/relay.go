@@ -27,26 +27,21 @@ func (h *handlers) backoffRelay(req *node.Request) (*node.Body, error) {
 		return nil, err
 	}
 	// The request's strings share the memory of its line (see node.Request);
-	// a relay outlives it, so it keeps copies.
+	// a relay outlives it, so it keeps copies (the payload is one already).
 	origin := req.Origin()
 	origin.Dest = strings.Clone(origin.Dest)
-	rr.target = strings.Clone(rr.target)
-	rr.strategy = strings.Clone(rr.strategy)
-	rr.payload.typ = strings.Clone(rr.payload.typ)
 	r := &relay{
-		node:    h.node,
-		origin:  origin,
-		req:     rr,
-		timeout: backoff.Duration(rr.timeout),
-		budget:  h.budgets.get(rr.target, rr.budget),
-		cursor:  rr.cursor(),
+		h:          h,
+		origin:     origin,
+		target:     strings.Clone(rr.target),
+		payload:    rr.payload,
+		retries:    rr.retries,
+		timeout:    backoff.Duration(rr.timeout),
+		maxElapsed: rr.maxElapsed,
 	}
-	if !rr.payload.nested() {
-		r.body = rr.payload.body(0) // the same for every attempt, copied
-		r.req.payload.members = nil // they point into the request's line
-	}
+	r.cursor = rr.cursor()
 	r.done = h.node.Track(r.abort)
-	r.start()
+	r.start(rr.policy)
 	return nil, nil
 }
 
@@ -59,67 +54,125 @@ func (h *handlers) backoffRelay(req *node.Request) (*node.Body, error) {
 //
 // Its memory does not grow with max_retries: the schedule is a cursor, the
 // delays slept are a prefix of it (a count and a sum; the list is
-// recomputed for the reply), and only the latest attempts stay open.
+// recomputed for the reply), and only the latest attempts stay open. A
+// pending relay that has made one attempt holds no list of attempts at all
+// (BenchmarkPendingRelay measures what it holds).
 type relay struct {
-	node    *node.Node
-	origin  node.Origin
-	req     relayReq
-	body    *node.Body // every attempt's body, unless the payload is nested
-	timeout time.Duration
-	budget  *backoff.Budget // nil: no budget
-	done    func()
+	h          *handlers
+	origin     node.Origin
+	target     string
+	payload    payload
+	retries    int // max_retries
+	timeout    time.Duration
+	maxElapsed float64 // seconds; 0: no limit
+	ctl        *held   // the control its attempts ask; nil: none
+	done       func()
 
 	mu       sync.Mutex
 	cursor   backoff.Cursor // at the delay after the ones slept
-	started  time.Time
-	deadline time.Time // zero: no max_elapsed
-	attempts int       // sends so far
-	current  int64     // msg_id of the latest attempt
-	waiting  bool      // the latest attempt has neither failed nor been answered
-	ids      [recentAttempts]int64
-	slept    int   // delays slept in full; slept == attempts-1 while retrying
-	sleptMS  int64 // their sum, ms
-	next     int64 // the delay being slept, ms
-	refused  bool  // the budget refused a retry: only late replies can help now
+	deadline time.Time      // zero: no max_elapsed
+	attempts int            // sends so far
+	current  int64          // msg_id of the latest attempt
+	ids      *[recentAttempts]int64
+	ticket   backoff.Ticket // the control's grant for the latest attempt, until handed back
+	slept    int            // delays slept in full; slept == attempts-1 while retrying
+	sleptMS  int64          // their sum, ms
+	next     int64          // the delay being slept, ms
 	timer    *time.Timer
+	waiting  bool // the latest attempt has neither failed nor been answered
+	granted  bool // ticket is open: not yet handed back to the control
 	finished bool
 }
 
-func (r *relay) start() {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.started = time.Now()
-	if r.req.maxElapsed > 0 {
-		r.deadline = r.started.Add(backoff.Duration(r.req.maxElapsed))
-	}
-	if r.budget != nil {
-		r.budget.Request(r.started)
-	}
-	r.send()
+// schedule returns a cursor at the start of the relay's schedule.
+func (r *relay) schedule() backoff.Cursor {
+	return backoff.Cursor{Strategy: r.cursor.Strategy, Key: r.cursor.Key}
 }
 
-// send makes the next attempt. r.mu is held.
-func (r *relay) send() {
+// start makes the first attempt, asking the control of choice c.
+func (r *relay) start(c policyChoice) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	now := time.Now()
+	if r.maxElapsed > 0 {
+		r.deadline = now.Add(backoff.Duration(r.maxElapsed))
+	}
+	if !r.deadline.IsZero() && !now.Before(r.deadline) {
+		// Nothing will be sent, so nothing is asked of (or credited to) a
+		// control: a relay that sends nothing cannot earn retries for others.
+		r.giveUp(maelstrom.Timeout, r.elapsedText())
+		return
+	}
+	r.ctl = r.h.budgets.acquire(now, r.target, c)
+	if r.ctl == nil {
+		r.send(now)
+		return
+	}
+	r.ticket = r.ctl.ctl.Allow(now, 1, 0)
+	if !r.ticket.OK { // a breaker, open: fail fast, sending nothing
+		r.h.node.Logf("%s: attempt 1 refused by %s; giving up", r, r.ctl.name(r.target))
+		r.giveUp(maelstrom.Timeout, fmt.Sprintf("RPC failed after 0 attempts: %s", r.ctl.refusal(r.target, 0)))
+		return
+	}
+	r.granted = true
+	if r.ticket.Wait > 0 { // a rate limiter: the first attempt waits its turn
+		r.timer = time.AfterFunc(r.ticket.Wait, r.sendLate)
+		return
+	}
+	r.send(now)
+}
+
+// sendLate sends the first attempt once a control's wait is over.
+func (r *relay) sendLate() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.finished {
+		r.send(time.Now())
+	}
+}
+
+func (r *relay) elapsedText() string {
+	return fmt.Sprintf("RPC failed after %d attempts: max_elapsed %s s reached", r.attempts, num(r.maxElapsed))
+}
+
+// send makes the next attempt at time now. r.mu is held.
+func (r *relay) send(now time.Time) {
 	wait := r.timeout
 	if !r.deadline.IsZero() {
-		wait = min(wait, time.Until(r.deadline))
+		wait = min(wait, r.deadline.Sub(now))
 		if wait <= 0 {
-			r.giveUp(maelstrom.Timeout, fmt.Sprintf("RPC failed after %d attempts: max_elapsed %s s reached", r.attempts, num(r.req.maxElapsed)))
+			r.handBack(0)
+			r.giveUp(maelstrom.Timeout, r.elapsedText())
 			return
 		}
 	}
-	body := r.body
-	if body == nil {
-		body = r.req.payload.body(wait.Seconds())
+	id := r.h.node.Call(r.target, r.payload.body(wait.Seconds()), r.onReply)
+	if r.attempts > 0 {
+		if r.ids == nil {
+			r.ids = new([recentAttempts]int64)
+			r.ids[0] = r.current
+		}
+		if r.attempts >= recentAttempts {
+			r.h.node.Forget(r.ids[r.attempts%recentAttempts])
+		}
+		r.ids[r.attempts%recentAttempts] = id
 	}
-	if r.attempts >= recentAttempts {
-		r.node.Forget(r.ids[r.attempts%recentAttempts])
-	}
-	id := r.node.Call(r.req.target, body, r.onReply)
-	r.ids[r.attempts%recentAttempts] = id
 	r.attempts++
 	r.current, r.waiting = id, true
 	r.timer = time.AfterFunc(wait, func() { r.timedOut(id, wait) })
+}
+
+// handBack returns the open ticket to the control with how its attempt
+// ended, or, if the attempt was never sent (the relay ended first), with
+// the zero Outcome, so that the control returns what it took. r.mu is held.
+func (r *relay) handBack(o backoff.Outcome) {
+	if r.granted {
+		if !r.waiting {
+			o = 0
+		}
+		r.granted = false
+		r.ctl.ctl.Done(time.Now(), r.ticket, o)
+	}
 }
 
 func (r *relay) timedOut(id int64, wait time.Duration) {
@@ -128,7 +181,7 @@ func (r *relay) timedOut(id int64, wait time.Duration) {
 	if r.finished || id != r.current || !r.waiting {
 		return
 	}
-	r.fail(fmt.Sprintf("timed out after %v", wait))
+	r.fail(backoff.Timeout, fmt.Sprintf("timed out after %v", wait))
 }
 
 func (r *relay) onReply(rep *node.Request) {
@@ -141,21 +194,27 @@ func (r *relay) onReply(rep *node.Request) {
 		irt, _ := rep.Field("in_reply_to")
 		if id, _ := jsonwire.Int(irt); id == r.current && r.waiting {
 			r.timer.Stop()
-			r.fail(fmt.Sprintf("failed with transient error %d (%s)", code, maelstrom.ErrorCodeText(code)))
+			o := backoff.Failure
+			if code == maelstrom.TemporarilyUnavailable {
+				o = backoff.Throttled
+			}
+			r.fail(o, fmt.Sprintf("failed with transient error %d (%s)", code, maelstrom.ErrorCodeText(code)))
 		} else {
-			r.node.Logf("%s: transient error %d to an attempt that already failed, ignored", r, code)
+			r.h.node.Logf("%s: transient error %d to an attempt that already failed, ignored", r, code)
 		}
 		return
 	}
+	r.handBack(backoff.Success)
 	r.finish(r.report(node.NewBody("backoff_relay_ok")).Raw("result", rep.Body))
 }
 
 // fail ends the current attempt and sleeps before the next, or waits for
-// late replies if the budget refuses the retry, or gives up. r.mu is held.
-func (r *relay) fail(why string) {
+// late replies if the control refuses the retry, or gives up. r.mu is held.
+func (r *relay) fail(o backoff.Outcome, why string) {
+	r.handBack(o)
 	r.waiting = false
-	if r.attempts > r.req.retries {
-		r.node.Logf("%s: attempt %d %s; giving up", r, r.attempts, why)
+	if r.attempts > r.retries {
+		r.h.node.Logf("%s: attempt %d %s; giving up", r, r.attempts, why)
 		r.giveUp(maelstrom.Timeout, fmt.Sprintf("RPC failed after %d attempts", r.attempts))
 		return
 	}
@@ -164,29 +223,33 @@ func (r *relay) fail(why string) {
 	sleep := time.Duration(d) * time.Millisecond
 	now := time.Now()
 	if !r.deadline.IsZero() && !now.Add(sleep).Before(r.deadline) {
-		r.node.Logf("%s: attempt %d %s; max_elapsed %s s leaves no time for retry %d, giving up", r, r.attempts, why, num(r.req.maxElapsed), r.attempts)
-		r.giveUp(maelstrom.Timeout, fmt.Sprintf("RPC failed after %d attempts: max_elapsed %s s reached", r.attempts, num(r.req.maxElapsed)))
+		r.h.node.Logf("%s: attempt %d %s; max_elapsed %s s leaves no time for retry %d, giving up", r, r.attempts, why, num(r.maxElapsed), r.attempts)
+		r.giveUp(maelstrom.Timeout, r.elapsedText())
 		return
 	}
-	if r.budget != nil && !r.budget.AllowRetry(now) {
-		r.refused = true
-		rest := r.rest(sleep)
-		r.node.Logf("%s: attempt %d %s; retry %d refused by the retry budget for %s: no new attempt, late replies accepted for %v",
-			r, r.attempts, why, r.attempts, r.req.target, rest)
-		r.timer = time.AfterFunc(rest, r.budgetGiveUp)
-		return
+	if r.ctl != nil {
+		r.ticket = r.ctl.ctl.Allow(now, r.attempts+1, o)
+		if !r.ticket.OK {
+			rest := r.rest(sleep)
+			r.h.node.Logf("%s: attempt %d %s; retry %d refused by %s: no new attempt, late replies accepted for %v",
+				r, r.attempts, why, r.attempts, r.ctl.name(r.target), rest)
+			r.timer = time.AfterFunc(rest, r.controlGiveUp)
+			return
+		}
+		r.granted = true
+		sleep = max(sleep, r.ticket.Wait)
 	}
 	r.next = d
-	r.node.Logf("%s: attempt %d %s; retry %d in %d ms (attempt %d of %d)",
-		r, r.attempts, why, r.attempts, d, r.attempts+1, r.req.retries+1)
+	r.h.node.Logf("%s: attempt %d %s; retry %d in %d ms (attempt %d of %d)",
+		r, r.attempts, why, r.attempts, d, r.attempts+1, r.retries+1)
 	r.timer = time.AfterFunc(sleep, r.wake)
 }
 
 // rest is how long the schedule would still have run from now had the
-// budget allowed it: the sleep about to begin, the later delays, and every
+// control allowed it: the sleep about to begin, the later delays, and every
 // remaining attempt's timeout, but not past max_elapsed. r.mu is held.
 func (r *relay) rest(sleep time.Duration) time.Duration {
-	left := r.req.retries + 1 - r.attempts // attempts the schedule still had
+	left := r.retries + 1 - r.attempts // attempts the schedule still had
 	c := r.cursor
 	total := sleep + time.Duration(left)*r.timeout
 	for range left - 1 {
@@ -198,15 +261,14 @@ func (r *relay) rest(sleep time.Duration) time.Duration {
 	return total
 }
 
-func (r *relay) budgetGiveUp() {
+func (r *relay) controlGiveUp() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.finished {
 		return
 	}
-	r.node.Logf("%s: no late reply; giving up", r)
-	r.giveUp(maelstrom.Timeout, fmt.Sprintf("RPC failed after %d attempts: the retry budget for %s refused retry %d (retries are held to %s of first attempts plus %s a second)",
-		r.attempts, r.req.target, r.attempts, num(r.budget.Ratio()), num(r.req.budget.floor)))
+	r.h.node.Logf("%s: no late reply; giving up", r)
+	r.giveUp(maelstrom.Timeout, fmt.Sprintf("RPC failed after %d attempts: %s", r.attempts, r.ctl.refusal(r.target, r.attempts)))
 }
 
 // wake ends a backoff sleep: only now does its delay count as slept, since a
@@ -217,7 +279,7 @@ func (r *relay) wake() {
 	if !r.finished {
 		r.slept++
 		r.sleptMS += r.next
-		r.send()
+		r.send(time.Now())
 	}
 }
 
@@ -226,6 +288,7 @@ func (r *relay) abort() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if !r.finished { // no log line each: the node logs how many it stops
+		r.handBack(backoff.Timeout)
 		r.giveUp(maelstrom.TemporarilyUnavailable, "node shutting down")
 	}
 }
@@ -239,7 +302,7 @@ func (r *relay) giveUp(code int, text string) {
 // report adds attempts, total_delay_ms and delays_ms to b. The delays slept
 // are the schedule's first r.slept, recomputed here. r.mu is held.
 func (r *relay) report(b *node.Body) *node.Body {
-	c := r.req.cursor()
+	c := r.schedule()
 	return b.Int("attempts", int64(r.attempts)).
 		Int("total_delay_ms", r.sleptMS).
 		IntsN("delays_ms", r.slept, func() int64 { return contract.Millis(c.Next()) })
@@ -251,13 +314,19 @@ func (r *relay) finish(reply *node.Body) {
 	if r.timer != nil {
 		r.timer.Stop()
 	}
-	r.node.Forget(r.ids[:min(r.attempts, recentAttempts)]...)
-	r.node.Reply(r.origin, reply)
+	switch {
+	case r.ids != nil:
+		r.h.node.Forget(r.ids[:min(r.attempts, recentAttempts)]...)
+	case r.attempts > 0:
+		r.h.node.Forget(r.current)
+	}
+	r.h.budgets.release(time.Now(), r.ctl)
+	r.h.node.Reply(r.origin, reply)
 	r.done()
 }
 
 func (r *relay) String() string {
-	return fmt.Sprintf("relay %s#%d to %s", r.origin.Dest, r.origin.InReplyTo, r.req.target)
+	return fmt.Sprintf("relay %s#%d to %s", r.origin.Dest, r.origin.InReplyTo, r.target)
 }
 
 // transient reports whether rep is an error worth retrying: codes 0
@@ -280,41 +349,4 @@ func transient(rep *node.Request) (int, bool) {
 		return int(code), true
 	}
 	return int(code), false
-}
-
-// maxBudgets bounds the budgets a node keeps: one per target and tuning.
-// Past it they are all forgotten and start afresh, so that requests naming
-// ever new targets cannot grow the node's memory.
-const maxBudgets = 4096
-
-// budgets are the node's retry budgets, one per target and per tuning
-// (retry_budget), shared by every relay to that target with that tuning.
-type budgets struct {
-	mu sync.Mutex
-	m  map[budgetKey]*backoff.Budget
-}
-
-type budgetKey struct {
-	target       string
-	ratio, floor float64
-}
-
-// get returns the budget a relay to target with choice c spends, or nil if
-// c turns budgets off.
-func (b *budgets) get(target string, c budgetChoice) *backoff.Budget {
-	if c.off {
-		return nil
-	}
-	k := budgetKey{target, c.ratio, c.floor}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if bud, ok := b.m[k]; ok {
-		return bud
-	}
-	if b.m == nil || len(b.m) >= maxBudgets {
-		b.m = make(map[budgetKey]*backoff.Budget)
-	}
-	bud := backoff.NewBudget(c.ratio, c.floor, backoff.DefaultBudgetWindow)
-	b.m[k] = bud
-	return bud
 }

@@ -3,9 +3,7 @@ package handlers_test
 import (
 	"bufio"
 	"bytes"
-	"encoding/json"
 	"io"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,22 +11,9 @@ import (
 	"testing/synctest"
 	"time"
 
-	"github.com/backoff-node/backoff-node/handlers"
 	"github.com/backoff-node/backoff-node/internal/golden"
-	"github.com/backoff-node/backoff-node/node"
 	"github.com/google/go-cmp/cmp"
 )
-
-// testSeeds is the seed source of in-process nodes: requests without a seed
-// then get the same "random" seed on every run, so transcripts are exact.
-func testSeeds() *rand.Rand { return rand.New(rand.NewPCG(1, 2)) }
-
-// newNode is the node main builds, in-process: node and handlers.
-func newNode(in io.Reader, out, logs io.Writer, seeds *rand.Rand) *node.Node {
-	n := node.New(in, out, logs)
-	handlers.Register(n, seeds)
-	return n
-}
 
 // TestTranscripts runs every testdata/transcripts/NAME.in through an
 // in-process node, in a synctest bubble so that relay timeouts and backoff
@@ -66,11 +51,10 @@ func TestTranscripts(t *testing.T) {
 // runScript feeds script to a fresh in-process node and returns what it wrote.
 func runScript(t *testing.T, script []byte) (stdout, stderr []byte) {
 	t.Helper()
-	var out, logs bytes.Buffer
 	synctest.Test(t, func(t *testing.T) {
-		pr, pw := io.Pipe()
+		n1 := newNet(t).start("n1")
 		go func() {
-			defer pw.Close()
+			defer n1.in.Close()
 			sc := bufio.NewScanner(bytes.NewReader(script))
 			sc.Buffer(nil, 4<<20)
 			for sc.Scan() {
@@ -86,7 +70,7 @@ func runScript(t *testing.T, script []byte) (stdout, stderr []byte) {
 				if strings.HasPrefix(line, "#") {
 					continue
 				}
-				if _, err := io.WriteString(pw, line+"\n"); err != nil {
+				if _, err := io.WriteString(n1.in, line+"\n"); err != nil {
 					t.Errorf("write: %v", err)
 					return
 				}
@@ -96,12 +80,12 @@ func runScript(t *testing.T, script []byte) (stdout, stderr []byte) {
 				synctest.Wait()
 			}
 		}()
-		n := newNode(pr, &out, &logs, testSeeds())
-		if err := n.Run(); err != nil {
+		if err := <-n1.runErr; err != nil {
 			t.Errorf("Run: %v", err)
 		}
+		stdout, stderr = n1.stdout.Bytes(), []byte(n1.logs.String())
 	})
-	return out.Bytes(), logs.Bytes()
+	return stdout, stderr
 }
 
 // jsonLines decodes each line of b as JSON, failing on a line that is not.
@@ -113,9 +97,7 @@ func jsonLines(t *testing.T, b []byte) []any {
 			continue
 		}
 		var v any
-		d := json.NewDecoder(bytes.NewReader(line))
-		d.UseNumber()
-		if err := d.Decode(&v); err != nil {
+		if err := decode(line, &v); err != nil {
 			t.Fatalf("output line %d is not JSON (%v): %s", i+1, err, line)
 		}
 		out = append(out, v)

@@ -25,16 +25,49 @@ func NewBody(typ string) *Body {
 }
 
 // bodies recycles the bodies handlers return, which the node owns once it
-// has sent them: most replies then cost no allocation.
-var bodies = sync.Pool{New: func() any { return &Body{fields: make([]byte, 0, 256)} }}
+// has sent them: most replies then cost no allocation. NewBody takes only
+// small ones: a body may live long (a relay's payload), and should not hold
+// a big buffer for a small use. Bigger ones wait in bigBodies for a body
+// that needs the room (reserve).
+var (
+	bodies    = sync.Pool{New: func() any { return &Body{fields: make([]byte, 0, 256)} }}
+	bigBodies sync.Pool
+)
 
-// recycle returns b to the pool; b must not be used after.
+// Bounds on the bodies the pools keep.
+const (
+	smallBody = 512
+	bigBody   = 64 << 10
+)
+
+// recycle returns b to a pool; b must not be used after.
 func (b *Body) recycle() {
-	// Only small ones: a body taken from the pool may live long (a relay's
-	// payload), and should not hold a big buffer for a small use.
-	if cap(b.fields) <= 512 {
+	switch c := cap(b.fields); {
+	case c <= smallBody:
 		bodies.Put(b)
+	case c <= bigBody:
+		bigBodies.Put(b)
 	}
+}
+
+// reserve makes room for n more bytes of fields, with the buffer of a
+// recycled big body if one is big enough (that body takes b's buffer and
+// goes back to a pool): a long echo then costs no allocation either.
+func (b *Body) reserve(n int) {
+	need := len(b.fields) + n
+	if need <= cap(b.fields) {
+		return
+	}
+	if bb, _ := bigBodies.Get().(*Body); bb != nil {
+		if cap(bb.fields) >= need {
+			b.fields, bb.fields = append(bb.fields[:0], b.fields...), b.fields[:0]
+		}
+		bb.recycle()
+		if need <= cap(b.fields) {
+			return
+		}
+	}
+	b.fields = slices.Grow(b.fields, n)
 }
 
 func (b *Body) key(k string) {
@@ -82,7 +115,7 @@ func (b *Body) Ints(key string, v []int64) *Body {
 // a long array is written without being held first.
 func (b *Body) IntsN(key string, n int, next func() int64) *Body {
 	b.key(key)
-	b.fields = slices.Grow(b.fields, 6*n+2) // room for 4-digit numbers: one allocation, not a dozen
+	b.reserve(6*n + 2) // room for 4-digit numbers: one allocation at most, not a dozen
 	b.fields = append(b.fields, '[')
 	for i := range n {
 		if i > 0 {
@@ -98,6 +131,7 @@ func (b *Body) IntsN(key string, n int, next func() int64) *Body {
 // member of a request; it is re-spaced the Python way. An empty v (a member
 // that was not there) is written as null, so the line stays valid JSON.
 func (b *Body) Raw(key string, v []byte) *Body {
+	b.reserve(len(key) + len(v) + 8)
 	b.key(key)
 	if len(v) == 0 {
 		b.fields = append(b.fields, "null"...)
@@ -111,6 +145,7 @@ func (b *Body) Raw(key string, v []byte) *Body {
 // (see jsonwire.Member), re-spaced and escaped the Python way; echo uses it
 // so that a key survives byte for byte what decoding would change.
 func (b *Body) Member(m jsonwire.Member) *Body {
+	b.reserve(len(m.RawKey) + len(m.Value) + 4)
 	if m.Plain { // already as Python writes it: one copy
 		b.fields = append(b.fields, ',', ' ')
 		b.fields = append(b.fields, m.RawKey...)

@@ -40,6 +40,7 @@ func (n *Node) handle(it *item) (kept bool) {
 			return false
 		}
 		n.logs.Printf("line %d: %q before init, held until init", it.no, req.Type)
+		it.own()
 		n.held = append(n.held, it)
 		n.heldBytes += it.size()
 		return true
@@ -118,7 +119,7 @@ func (n *Node) handleInit(lineNo int, req *Request) {
 		}
 	}
 	n.mu.Lock()
-	n.id = id
+	n.id = strings.Clone(id) // id is a view of the read buffer
 	n.mu.Unlock()
 	n.logs.Printf("node %s initialized, cluster %v", id, ids)
 	n.send(req.origin(), NewBody("init_ok"), false, nil)
@@ -127,6 +128,7 @@ func (n *Node) handleInit(lineNo int, req *Request) {
 	n.held, n.heldBytes = nil, 0
 	for _, it := range held {
 		n.handle(it)
+		recycle(it)
 	}
 }
 

@@ -65,7 +65,7 @@ type HandlerFunc func(req *Request) (*Body, error)
 // Who owns what. Three kinds of goroutine touch a Node: the reader (read),
 // the handling goroutine (the one in Run: handlers, reply callbacks,
 // aborts), and any other (a relay's timers, main's signal handler).
-//   - in, slab and scratch are the reader's alone; handlers and Verbose
+//   - in and scratch are the reader's alone; handlers and Verbose
 //     are set before Run and only read after.
 //   - held and heldBytes are the handling goroutine's alone; so is reading
 //     id, which only it writes (under mu, for ID and send on others).
@@ -105,7 +105,6 @@ type Node struct {
 	work     sync.WaitGroup // tracked work in flight
 
 	q        queue
-	slab     slab         // the reader's
 	scratch  parseScratch // the reader's
 	stopOnce sync.Once
 	stopped  chan struct{} // closed by Stop

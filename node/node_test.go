@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/iotest"
 	"testing/synctest"
 	"unsafe"
 
@@ -507,4 +508,60 @@ func FuzzLine(f *testing.F) {
 			t.Fatalf("last line %v, want the echo_ok to 77", last)
 		}
 	})
+}
+
+// TestLineReader: lines come out whole and unchanged however the input is
+// cut into reads, across blocks and in blocks grown for a long line; a
+// line over MaxLine is reported once and skipped to its end; the last
+// line needs no end of line.
+func TestLineReader(t *testing.T) {
+	long := strings.Repeat("l", 3*blockSize+17) // longer than a block, within MaxLine
+	lines := []string{"a", "", "b\r", long, strings.Repeat("x", MaxLine), strings.Repeat("y", MaxLine+1), "c", strings.Repeat("z", MaxLine+5) + "\r", "last"}
+	want := []string{"a", "", "b", long, strings.Repeat("x", MaxLine), "(too long)", "c", "(too long)", "last"}
+	input := strings.Join(lines, "\n") // no final end of line
+	readers := map[string]func(io.Reader) io.Reader{
+		"whole":   func(r io.Reader) io.Reader { return r },
+		"half":    iotest.HalfReader,
+		"dataErr": iotest.DataErrReader,
+		"odd":     func(r io.Reader) io.Reader { return &chopReader{r: r} },
+	}
+	for name, wrap := range readers {
+		t.Run(name, func(t *testing.T) {
+			r := lineReader{in: wrap(strings.NewReader(input)), blk: newBlock(blockSize)}
+			var got []string
+			for {
+				line, _, tooLong, ok := r.next(func() {})
+				if !ok {
+					break
+				}
+				if tooLong {
+					got = append(got, "(too long)")
+				} else {
+					got = append(got, string(line))
+				}
+			}
+			if r.err != io.EOF {
+				t.Errorf("err = %v, want EOF", r.err)
+			}
+			if len(got) != len(want) {
+				t.Fatalf("%d lines, want %d", len(got), len(want))
+			}
+			for i := range want {
+				if got[i] != want[i] {
+					t.Errorf("line %d: %.20q (%d bytes), want %.20q (%d bytes)", i, got[i], len(got[i]), want[i], len(want[i]))
+				}
+			}
+		})
+	}
+}
+
+// chopReader returns reads of 1, 2, 3, ... 4096 bytes, then again.
+type chopReader struct {
+	r io.Reader
+	n int
+}
+
+func (c *chopReader) Read(p []byte) (int, error) {
+	c.n = c.n%4096 + 1
+	return c.r.Read(p[:min(len(p), c.n)])
 }

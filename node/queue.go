@@ -8,8 +8,8 @@ type queue struct {
 	mu       sync.Mutex
 	notEmpty sync.Cond // the handler waits on it
 	notFull  sync.Cond // the reader waits on it
-	replies  []*item
-	requests []*item
+	replies  fifo
+	requests fifo
 	bytes    int
 	closed   bool  // the reader is done
 	err      error // why, if not the end of input
@@ -21,25 +21,42 @@ func (q *queue) init() {
 	q.notFull.L = &q.mu
 }
 
-// put queues it, waiting while the queue is full. It returns false if the
-// queue was stopped: the reader should quit.
-func (q *queue) put(it *item) bool {
+// put queues the items of a read, waiting while the queue is full. It
+// returns false if the queue was stopped: the reader should quit; and the
+// bytes the queue then holds.
+func (q *queue) put(its []*item) (ok bool, held int) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	for q.bytes > 0 && q.bytes+it.size() > maxQueueBytes && !q.stopped {
+	for q.bytes > 0 && q.bytes+len(its)*itemSize+blockSize > maxQueueBytes && !q.stopped {
 		q.notFull.Wait()
 	}
 	if q.stopped {
-		return false
+		return false, 0
 	}
-	if it.reply {
-		q.replies = append(q.replies, it)
-	} else {
-		q.requests = append(q.requests, it)
+	for _, it := range its {
+		if it.reply {
+			q.replies.push(it)
+		} else {
+			q.requests.push(it)
+		}
+		q.bytes += q.cost(it, 1)
 	}
-	q.bytes += it.size()
 	q.notEmpty.Signal()
-	return true
+	return true, q.bytes
+}
+
+// cost is what queuing (d = 1) or unqueuing (d = -1) it adds to the bytes
+// the queue holds: the item, and its block while any item of it is queued,
+// since the block stays in memory for it. q.mu is held.
+func (q *queue) cost(it *item, d int) int {
+	c := itemSize
+	if b := it.blk; b != nil {
+		if d > 0 && b.queued == 0 || d < 0 && b.queued == 1 {
+			c += b.size
+		}
+		b.queued += d
+	}
+	return c
 }
 
 // next returns the next item to handle: the oldest reply if there is one,
@@ -54,13 +71,13 @@ func (q *queue) next(idle func()) (it *item, err error, ok bool) {
 		if q.stopped {
 			return nil, nil, false
 		}
-		if len(q.replies) > 0 {
-			it = pop(&q.replies)
-		} else if len(q.requests) > 0 {
-			it = pop(&q.requests)
+		if q.replies.len() > 0 {
+			it = q.replies.pop()
+		} else if q.requests.len() > 0 {
+			it = q.requests.pop()
 		}
 		if it != nil {
-			q.bytes -= it.size()
+			q.bytes -= q.cost(it, -1)
 			if q.bytes <= maxQueueBytes/2 {
 				// Wake the reader only once the queue is half empty: waking
 				// it for every line handled would cost a switch a line.
@@ -74,7 +91,7 @@ func (q *queue) next(idle func()) (it *item, err error, ok bool) {
 		q.mu.Unlock()
 		idle()
 		q.mu.Lock()
-		if len(q.replies) == 0 && len(q.requests) == 0 && !q.closed && !q.stopped {
+		if q.replies.len() == 0 && q.requests.len() == 0 && !q.closed && !q.stopped {
 			q.notEmpty.Wait()
 		}
 	}
@@ -101,20 +118,48 @@ func (q *queue) stop() {
 func (q *queue) drain() []*item {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	its := append(q.replies, q.requests...)
-	q.replies, q.requests, q.bytes = nil, nil, 0
+	var its []*item
+	for q.replies.len() > 0 {
+		its = append(its, q.replies.pop())
+	}
+	for q.requests.len() > 0 {
+		its = append(its, q.requests.pop())
+	}
+	for _, it := range its {
+		q.cost(it, -1)
+	}
+	q.bytes = 0
 	return its
 }
 
-// pop takes the first item of the non-empty *s. It clears the slot, and
-// drops the array once empty, so that the array does not keep handled
-// lines alive.
-func pop(s *[]*item) *item {
-	it := (*s)[0]
-	(*s)[0] = nil
-	*s = (*s)[1:]
-	if len(*s) == 0 {
-		*s = nil
+// A fifo is a queue of items that keeps its array: a popped slot is
+// cleared, so that the array keeps no handled line alive, and the array is
+// reused from its start once empty, so that a node at full speed does not
+// allocate a new one each time the handler catches up.
+type fifo struct {
+	buf  []*item
+	head int
+}
+
+func (f *fifo) len() int { return len(f.buf) - f.head }
+
+func (f *fifo) push(it *item) {
+	if len(f.buf) == cap(f.buf) && f.head > len(f.buf)/2 {
+		// Never empty for long: move the live part to the front rather
+		// than grow.
+		k := copy(f.buf, f.buf[f.head:])
+		clear(f.buf[k:])
+		f.buf, f.head = f.buf[:k], 0
+	}
+	f.buf = append(f.buf, it)
+}
+
+// pop takes the first item; f must not be empty.
+func (f *fifo) pop() *item {
+	it := f.buf[f.head]
+	f.buf[f.head] = nil
+	if f.head++; f.head == len(f.buf) {
+		f.buf, f.head = f.buf[:0], 0
 	}
 	return it
 }

@@ -539,7 +539,8 @@ func AppendFloat(dst []byte, f float64) []byte {
 	}
 	// The decimal exponent of the shortest form decides the notation; Go
 	// writes it as Python does ("1e-05", "1.5e+16").
-	sci := strconv.AppendFloat(nil, f, 'e', -1, 64)
+	var tmp [32]byte // on the stack: a reply with a float costs no allocation
+	sci := strconv.AppendFloat(tmp[:0], f, 'e', -1, 64)
 	exp, _ := strconv.Atoi(string(sci[bytes.IndexByte(sci, 'e')+1:]))
 	if exp >= -4 && exp < 16 {
 		return strconv.AppendFloat(dst, f, 'f', -1, 64)
