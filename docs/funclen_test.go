@@ -5,7 +5,6 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
-	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -14,13 +13,6 @@ import (
 // maxFuncLines is the project's limit on a function outside tests, counted
 // from the line of func to the line of its closing brace.
 const maxFuncLines = 80
-
-// knownLong are the functions over the limit that another change is to
-// shorten (file from the root, then name), with its owner. The test logs
-// them on every run, and an entry that is no longer over the limit, so
-// that it is removed (not failed on: the change that shortens a function
-// lives in another room and must not break this test when it lands).
-var knownLong = map[string]string{}
 
 // TestNoLongFunctions parses every .go file of the tree that is not a test
 // (the nested backoff module included) and fails on any function, named or
@@ -41,17 +33,8 @@ func TestNoLongFunctions(t *testing.T) {
 		long = append(long, longFuncs(fset, f)...)
 	}
 	t.Logf("%d files outside tests checked", files)
-	pending := maps.Clone(knownLong)
 	for _, l := range long {
-		if owner, ok := pending[l.key]; ok {
-			t.Logf("known: %s: %d lines, to be shortened by %s", l.key, l.lines, owner)
-			delete(pending, l.key)
-			continue
-		}
 		t.Errorf("%s:%d %s: %d lines (limit %d outside tests)", l.file, l.line, l.name, l.lines, maxFuncLines)
-	}
-	for key := range pending {
-		t.Logf("%s is no longer over %d lines (or gone): remove it from knownLong", key, maxFuncLines)
 	}
 }
 
@@ -61,7 +44,6 @@ type longFunc struct {
 	line  int
 	name  string
 	lines int
-	key   string // file and name, as in knownLong
 }
 
 // longFuncs lists the functions of f longer than maxFuncLines.
@@ -84,7 +66,7 @@ func longFuncs(fset *token.FileSet, f *ast.File) []longFunc {
 		start, end := fset.Position(n.Pos()), fset.Position(body.Rbrace)
 		if lines := end.Line - start.Line + 1; lines > maxFuncLines {
 			file := fromRoot(start.Filename)
-			long = append(long, longFunc{file, start.Line, name, lines, file + " " + name})
+			long = append(long, longFunc{file, start.Line, name, lines})
 		}
 		return true
 	})

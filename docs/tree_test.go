@@ -2,6 +2,7 @@ package docs
 
 import (
 	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -61,3 +62,23 @@ func fromRoot(path string) string {
 // dirFromRoot is the directory of path (as goFiles gives it) from the
 // repository's root.
 func dirFromRoot(path string) string { return fromRoot(filepath.Dir(path)) }
+
+// documents returns the text of every document: the Markdown files here
+// and the README, by path from docs/.
+func documents(t *testing.T) map[string]string {
+	t.Helper()
+	files, _ := filepath.Glob("*.md")
+	files = append(files, "../README.md")
+	if len(files) < 5 {
+		t.Fatalf("only %d documents found", len(files))
+	}
+	out := map[string]string{}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[f] = string(b)
+	}
+	return out
+}

@@ -286,14 +286,10 @@ func TestLateReplies(t *testing.T) {
 	firstID := make(map[string]int64) // echo tag -> msg_id of its first attempt
 	net, rng := seededNet(t, 3, harness.Config{})
 	traced := backoffNode
-	// In the short run GOGC=10 lowers the heap a collection waits for
-	// from 4 MB to 0.4 MB, so that little allocation (few costly fat
-	// echoes through the harness) makes the collections the heaps are read
-	// from; what is live after one does not depend on it.
-	traced.Env = append(slices.Clone(traced.Env), "GODEBUG=gctrace=1")
-	if !*soak { // the soak measures RSS at the default
-		traced.Env = append(traced.Env, "GOGC=10")
-	}
+	// GOGC=10 lowers the heap a collection waits for from 4 MB to
+	// 0.4 MB, so that a little allocation makes the collections the heaps
+	// are read from; what is live after one does not depend on it.
+	traced.Env = append(slices.Clone(traced.Env), "GODEBUG=gctrace=1", "GOGC=10")
 	n1 := net.AddNode("n1", traced)
 	idle := net.AddNode("n3", traced)
 	late := net.AddService("n2", func(req *harness.Message) (map[string]any, time.Duration) {
@@ -371,18 +367,23 @@ func TestLateReplies(t *testing.T) {
 	}
 	rss, _ := n1.RSS()
 
-	// Memory: after the same allocation on both nodes (fat echoes force
-	// collections), the live heap of the node that ran the relays is that
-	// of its idle twin. The echoes go one at a time, each after the reply
-	// to the one before, so that neither node holds more than one unread
-	// line when it collects (a node reads ahead of what it has handled).
+	// Memory: after the same allocation on both nodes, the live heap of
+	// the node that ran the relays is that of its idle twin. The
+	// allocation is requests naming an unknown strategy, each answered
+	// with an error whose text is built for it (an echo allocates nothing:
+	// the node reuses its buffers); a node collects about once in 400.
+	// They go in batches of 100 a node, so that neither holds more than a
+	// few KB of unread lines when it collects.
 	offsets := map[*harness.Process]int{n1: len(n1.Stderr()), idle: len(idle.Stderr())}
-	fat := strings.Repeat("x", 16<<10)
-	for i := range size(100, 2000) {
-		for _, p := range []*harness.Process{n1, idle} {
-			if _, err := c.RPC(p.ID(), map[string]any{"type": "echo", "echo": fat, "i": i}, replyTimeout); err != nil {
-				t.Fatalf("echo %d to %s: %v", i, p.ID(), err)
+	for batch := range size(20, 60) {
+		var calls []*harness.Call
+		for i := range 100 {
+			for _, p := range []*harness.Process{n1, idle} {
+				calls = append(calls, c.Call(p.ID(), map[string]any{"type": "compute_backoff", "strategy": fmt.Sprintf("none %d", 100*batch+i)}))
 			}
+		}
+		if got := waitAll(calls, replyTimeout); got != len(calls) {
+			t.Fatalf("batch %d: %d of %d requests answered", batch, got, len(calls))
 		}
 	}
 	heap, gcs := liveHeap(n1.Stderr(), offsets[n1])
