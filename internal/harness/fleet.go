@@ -112,6 +112,9 @@ func recovery(offered, goodput []float64, faultEnd time.Duration) (float64, bool
 // fleetTarget is the id of the target in a fleet run.
 const fleetTarget = "srv"
 
+// fleetInitTimeout is how long each node of a fleet run may take to start.
+const fleetInitTimeout = time.Minute
+
 // RunFleet runs one fleet experiment on a network of its own, registered
 // with t's cleanup; it returns once every relay is answered or cfg.Drain
 // after the horizon has passed.
@@ -120,7 +123,9 @@ func RunFleet(t testing.TB, cfg FleetConfig) FleetResult {
 	if cfg.Nodes < 1 || !(cfg.Rate > 0) || cfg.FaultRate < 0 || cfg.Horizon <= 0 || cfg.FaultEnd < cfg.FaultStart {
 		t.Fatalf("harness: not a fleet run: %+v", cfg)
 	}
-	net := New(t, Config{Seed: cfg.Seed})
+	// Many runs may start hundreds of processes at once on a loaded
+	// machine: a slow start costs nothing, since the clock starts after.
+	net := New(t, Config{Seed: cfg.Seed, InitTimeout: fleetInitTimeout})
 	tc := cfg.Target
 	tc.Key = "relay"
 	if v, ok := cfg.Relay["attempt_timeout"].(float64); ok {
