@@ -13,6 +13,6 @@ FLEET_FLAGS ?=
 
 fleet:
 	@mkdir -p $(dir $(FLEET_TABLE))
-	$(GO) test ./internal/harness -run '^TestFleet$$' -count=1 -timeout 20m -parallel 6 -fleet -fleet-table $(abspath $(FLEET_TABLE)) $(FLEET_FLAGS)
+	$(GO) test ./internal/harness -run '^TestFleet$$' -count=1 -timeout 20m -parallel 16 -fleet -fleet-table $(abspath $(FLEET_TABLE)) $(FLEET_FLAGS)
 	@echo "== fleet table (also in $(FLEET_TABLE)) =="
 	@cat $(FLEET_TABLE)

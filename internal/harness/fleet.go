@@ -33,15 +33,20 @@ type FleetConfig struct {
 	// Relay holds the backoff_relay fields besides type, target, payload
 	// and seed (max_retries, attempt_timeout, retry_budget, ...).
 	Relay map[string]any
-	// Drain bounds the wait for the last relays' replies after Horizon.
+	// Drain bounds the wait for the last relays' replies after Horizon;
+	// then the nodes are stopped with SIGTERM, which answers what they
+	// still hold (Stranded).
 	Drain time.Duration
 }
 
 // FleetResult is what a fleet run measured.
 type FleetResult struct {
 	Relays   int // relays the clients sent
-	Answered int // relays answered (ok or an error)
-	OK       int // relays answered backoff_relay_ok
+	Answered int // relays answered (ok or an error) by Horizon + Drain
+	OK       int // relays answered backoff_relay_ok by then
+	// Stranded counts the relays not answered by then: the nodes were
+	// stopped with SIGTERM, which answered them with error 11.
+	Stranded int
 	// Attempts sums the attempts the replies report; with no faults on the
 	// network it equals the target's Received.
 	Attempts int
@@ -107,6 +112,9 @@ func recovery(offered, goodput []float64, faultEnd time.Duration) (float64, bool
 // fleetTarget is the id of the target in a fleet run.
 const fleetTarget = "srv"
 
+// fleetInitTimeout is how long each node of a fleet run may take to start.
+const fleetInitTimeout = time.Minute
+
 // RunFleet runs one fleet experiment on a network of its own, registered
 // with t's cleanup; it returns once every relay is answered or cfg.Drain
 // after the horizon has passed.
@@ -115,7 +123,9 @@ func RunFleet(t testing.TB, cfg FleetConfig) FleetResult {
 	if cfg.Nodes < 1 || !(cfg.Rate > 0) || cfg.FaultRate < 0 || cfg.Horizon <= 0 || cfg.FaultEnd < cfg.FaultStart {
 		t.Fatalf("harness: not a fleet run: %+v", cfg)
 	}
-	net := New(t, Config{Seed: cfg.Seed})
+	// Many runs may start hundreds of processes at once on a loaded
+	// machine: a slow start costs nothing, since the clock starts after.
+	net := New(t, Config{Seed: cfg.Seed, InitTimeout: fleetInitTimeout})
 	tc := cfg.Target
 	tc.Key = "relay"
 	if v, ok := cfg.Relay["attempt_timeout"].(float64); ok {
@@ -123,9 +133,10 @@ func RunFleet(t testing.TB, cfg FleetConfig) FleetResult {
 	}
 	target := net.AddTarget(fleetTarget, tc)
 	nodes := make([]string, cfg.Nodes)
+	procs := make([]*Process, cfg.Nodes)
 	for i := range nodes {
 		nodes[i] = fmt.Sprintf("n%d", i+1)
-		net.AddNode(nodes[i], cfg.Node)
+		procs[i] = net.AddNode(nodes[i], cfg.Node)
 	}
 	net.Start()
 	clients := make([]*Client, cfg.Nodes)
@@ -154,12 +165,23 @@ func RunFleet(t testing.TB, cfg FleetConfig) FleetResult {
 	res.Relays = len(calls)
 	deadline := time.NewTimer(time.Until(epoch.Add(cfg.Horizon + cfg.Drain)))
 	defer deadline.Stop()
+	expired := false
 	for _, c := range calls {
-		select {
-		case <-c.Done():
-		case <-deadline.C:
+		if !expired {
+			select {
+			case <-c.Done():
+			case <-deadline.C:
+				expired = true
+			}
 		}
-		res.count(t, c, epoch)
+		if !res.count(t, c, epoch) {
+			res.Stranded++
+		}
+	}
+	if res.Stranded > 0 {
+		for _, p := range procs {
+			p.Terminate()
+		}
 	}
 	res.Target = target.Stats()
 	for _, ks := range target.PerKey() {
@@ -174,11 +196,12 @@ func RunFleet(t testing.TB, cfg FleetConfig) FleetResult {
 	return res
 }
 
-// count adds one relay's reply, if it came, to the result.
-func (res *FleetResult) count(t testing.TB, c *Call, epoch time.Time) {
+// count adds one relay's reply, if it came, to the result, and reports
+// whether it came.
+func (res *FleetResult) count(t testing.TB, c *Call, epoch time.Time) bool {
 	m, at := c.Reply()
 	if m == nil {
-		return
+		return false
 	}
 	var rep struct {
 		Type     string `json:"type"`
@@ -189,12 +212,12 @@ func (res *FleetResult) count(t testing.TB, c *Call, epoch time.Time) {
 	}
 	if err := json.Unmarshal(m.Body, &rep); err != nil {
 		t.Errorf("harness: fleet: reply %s: %v", m, err)
-		return
+		return true
 	}
 	res.Answered++
 	res.Attempts += rep.Attempts
 	if rep.Type != "backoff_relay_ok" {
-		return
+		return true
 	}
 	if rep.Result.Type != "work_ok" {
 		t.Errorf("harness: fleet: reply %s, want the target's work_ok as its result", m)
@@ -203,6 +226,7 @@ func (res *FleetResult) count(t testing.TB, c *Call, epoch time.Time) {
 	if i := int(at.Sub(epoch).Seconds()); i < len(res.Goodput) {
 		res.Goodput[i]++
 	}
+	return true
 }
 
 // nextArrival draws the time of the next relay after from: a Poisson

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -21,12 +22,29 @@ import (
 // `make fleet` runs it (-fleet); `make test` runs only TestFleetSmoke.
 
 var (
-	fleetFlag  = flag.Bool("fleet", false, "run the fleet experiment (minutes) and print its table")
-	fleetTable = flag.String("fleet-table", "", "with -fleet: also write the fleet table, as Markdown, to this file")
+	fleetFlag     = flag.Bool("fleet", false, "run the fleet experiment (minutes) and print its table")
+	fleetTable    = flag.String("fleet-table", "", "with -fleet: also write the fleet table, as Markdown, to this file")
+	fleetPolicyIn = flag.String("fleet-policies", "", "with -fleet: the comma-separated retry_policy names to run (default all)")
 )
 
+// pickFleetPolicies returns the policies -fleet-policies names, or all.
+func pickFleetPolicies(t *testing.T) []fleetPolicy {
+	if *fleetPolicyIn == "" {
+		return fleetPolicies
+	}
+	var out []fleetPolicy
+	for _, name := range strings.Split(*fleetPolicyIn, ",") {
+		i := slices.IndexFunc(fleetPolicies, func(p fleetPolicy) bool { return p.name == name })
+		if i < 0 {
+			t.Fatalf("-fleet-policies: unknown retry_policy %q", name)
+		}
+		out = append(out, fleetPolicies[i])
+	}
+	return out
+}
+
 // TestFleetSmoke: five nodes relay to a target that stops for a second,
-// with no retry budget, so that every relay may make all its attempts.
+// with no retry control, so that every relay may make all its attempts.
 // Whatever the machine's speed: every relay is answered; none makes more
 // than 1 + max_retries sends to the target; the attempts the replies
 // report are exactly the requests the target received; the target's queue
@@ -40,7 +58,7 @@ func TestFleetSmoke(t *testing.T) {
 		Rate:   40, FaultRate: 40, Storm: true,
 		FaultStart: 500 * time.Millisecond, FaultEnd: 1500 * time.Millisecond, Horizon: 2500 * time.Millisecond,
 		Relay: map[string]any{"max_retries": maxRetries, "attempt_timeout": 0.3, "base_delay": 0.05, "max_delay": 0.2,
-			"retry_budget": false},
+			"retry_policy": "none"},
 		Drain: replyTimeout,
 	})
 	t.Logf("%d relays, %d answered, %d ok, %.2f sends a relay (most %d), target %+v",
@@ -71,12 +89,36 @@ type fleetScenario struct {
 	storm                         bool
 }
 
-// A fleetPolicy is a relay's retry control: the request's retry_budget,
-// and the lab policy that models it, if one does.
+// A fleetPolicy is a relay's retry control: its retry_policy, and the
+// control of the lab of the same rule at the same defaults, if one does.
 type fleetPolicy struct {
-	name   string
-	budget any
-	model  *herdsim.Policy
+	name  string // the node's retry_policy
+	model string // the lab's control; "" for none
+}
+
+// fleetPolicies are every retry_policy of the node, the default first.
+var fleetPolicies = []fleetPolicy{
+	{"fleet", "credit"}, {"none", ""}, {"budget", "budget"}, {"grpc", "grpc"}, {"aws", "aws"},
+	{"adaptive", "adaptive"}, {"bucket", "bucket"}, {"breaker", "breaker"},
+}
+
+// modelPolicy is the lab's policy for p: the node's schedule, and each
+// client's own control asked when an attempt fails, before the backoff
+// sleep, as the node asks it.
+func (p fleetPolicy) modelPolicy(t *testing.T) herdsim.Policy {
+	pol := herdsim.Policy{Name: "exponential", Strategy: herdsim.Of(fleetStrategy)}
+	if p.model == "" {
+		return pol
+	}
+	for _, c := range herdsim.Controls() {
+		if c.Name == p.model {
+			pol.Name += "+" + c.Name + "@failure"
+			pol.Control, pol.AskAtFailure = c.New, true
+			return pol
+		}
+	}
+	t.Fatalf("the lab has no control %q", p.model)
+	return pol
 }
 
 // The fleet experiment's parameters: the lab's server (100 a second, a
@@ -91,7 +133,12 @@ const (
 	fleetRetries  = 3
 	fleetNormal   = 50
 	fleetSeeds    = 20 // model runs averaged per prediction
-	fleetLabFloor = 1  // retries a second: the floor of the lab's former shared budget
+	// fleetDrain is how long after the horizon a relay may still be
+	// answered: a relay's schedule lasts at most 4 attempts of 1 s and
+	// delays under 1 s, so 20 s is ample for any node that keeps it.
+	fleetDrain = 20 * time.Second
+	// fleetProcesses bounds the node processes running at once.
+	fleetProcesses = 100
 )
 
 var (
@@ -105,21 +152,6 @@ var (
 	fleetStrategy = backoff.Exponential{Base: 0.1, Max: 2, Jitter: 0.1}
 )
 
-func fleetPolicies() []fleetPolicy {
-	plain := herdsim.Policy{Name: "exponential", Strategy: herdsim.Of(fleetStrategy)}
-	budget := plain
-	budget.Name = "exponential+budget"
-	budget.Control = func() backoff.Control { // one budget for all the load, as the lab's was
-		return backoff.NewBudget(backoff.DefaultBudgetRatio, fleetLabFloor, backoff.DefaultBudgetWindow)
-	}
-	return []fleetPolicy{
-		{name: "no budget", budget: false, model: &plain},
-		{name: "budget 0.2 + 10/s (node default)", budget: true},
-		{name: "budget 0.2 + 1/s (the lab's)", budget: map[string]any{"ratio": backoff.DefaultBudgetRatio,
-			"min_per_second": fleetLabFloor}, model: &budget},
-	}
-}
-
 // A fleetRow is one run next to its prediction.
 type fleetRow struct {
 	sc     fleetScenario
@@ -129,10 +161,12 @@ type fleetRow struct {
 	model  *prediction
 }
 
-// TestFleet runs every scenario, fleet size and policy once (-fleet; it
-// takes about three minutes), prints the table and checks only what holds
-// whatever the numbers: every relay answered, at most 1 + max_retries
-// sends each. The comparison with the model is for people to read.
+// TestFleet runs every scenario, fleet size and policy once (-fleet; about
+// four minutes, each size's runs at once with -parallel 16, up to
+// fleetProcesses nodes), prints the
+// table and checks only what holds whatever the numbers: at most
+// 1 + max_retries sends a relay, the target's queue within its bound. The
+// comparison with the model is for people to read.
 func TestFleet(t *testing.T) {
 	if !*fleetFlag {
 		t.Skip("the fleet experiment takes minutes: run it with -fleet (make fleet)")
@@ -143,16 +177,20 @@ func TestFleet(t *testing.T) {
 	for _, k := range fleetSizes {
 		// One size at a time; its runs at once, each on its own network.
 		t.Run(fmt.Sprintf("K=%d", k), func(t *testing.T) {
+			// At most fleetProcesses node processes at once: 400 (16 runs
+			// of 25) starve a 2-core machine, whose late timers then time
+			// attempts out that the target answered in time (recovery 9 s
+			// where 3 runs at once measure 4 s, as the model does).
+			slots := make(chan struct{}, max(1, fleetProcesses/k))
 			for _, sc := range fleetScenarios {
-				for _, p := range fleetPolicies() {
+				for _, p := range pickFleetPolicies(t) {
 					t.Run(sc.name+"/"+p.name, func(t *testing.T) {
 						t.Parallel()
+						slots <- struct{}{}
+						defer func() { <-slots }()
 						res := harness.RunFleet(t, fleetConfig(seed, k, sc, p))
 						checkFleet(t, res)
-						row := fleetRow{sc: sc, k: k, policy: p.name, res: res}
-						if p.model != nil {
-							row.model = predict(sc, *p.model)
-						}
+						row := fleetRow{sc: sc, k: k, policy: p.name, res: res, model: predict(t, sc, k, p.modelPolicy(t))}
 						mu.Lock()
 						rows = append(rows, row)
 						mu.Unlock()
@@ -178,15 +216,17 @@ func fleetConfig(seed uint64, k int, sc fleetScenario, p fleetPolicy) harness.Fl
 		FaultStart: sc.faultStart, FaultEnd: sc.faultEnd, Horizon: sc.horizon,
 		Relay: map[string]any{"max_retries": fleetRetries, "attempt_timeout": fleetTimeout,
 			"base_delay": fleetStrategy.Base, "max_delay": fleetStrategy.Max, "jitter": fleetStrategy.Jitter,
-			"strategy": "exponential", "retry_budget": p.budget},
-		Drain: replyTimeout,
+			"strategy": "exponential", "retry_policy": p.name},
+		Drain: fleetDrain,
 	}
 }
 
+// checkFleet checks what holds whatever the policy; relays stranded past
+// the drain are reported in the table, not failed: that is a measurement.
 func checkFleet(t *testing.T, res harness.FleetResult) {
 	t.Helper()
-	if res.Answered != res.Relays {
-		t.Errorf("%d of %d relays answered", res.Answered, res.Relays)
+	if res.Stranded > 0 {
+		t.Logf("%d of %d relays not answered within %v of the horizon", res.Stranded, res.Relays, fleetDrain)
 	}
 	if res.MostSends > 1+fleetRetries {
 		t.Errorf("a relay made %d sends to the target, want at most %d", res.MostSends, 1+fleetRetries)
@@ -203,12 +243,15 @@ type prediction struct {
 	recovered              int     // how many of fleetSeeds do
 }
 
-// predict runs herdsim on the scenario's parameters. The model has one
-// client (one budget for all the load): K = 1.
-func predict(sc fleetScenario, p herdsim.Policy) *prediction {
+// predict runs herdsim on the scenario's parameters with k clients, each
+// with its own control, as each node has its own.
+func predict(t *testing.T, sc fleetScenario, k int, p herdsim.Policy) *prediction {
 	hs := herdsim.Scenario{Name: sc.name, Capacity: fleetCapacity, Queue: fleetQueue, Timeout: fleetTimeout,
 		Retries: fleetRetries, Horizon: sc.horizon.Seconds(), FaultStart: sc.faultStart.Seconds(),
-		FaultEnd: sc.faultEnd.Seconds(), Rate: sc.rate, FaultRate: sc.faultRate, Down: sc.storm, Fleet: 1}
+		FaultEnd: sc.faultEnd.Seconds(), Rate: sc.rate, FaultRate: sc.faultRate, Down: sc.storm, Fleet: k}
+	if err := hs.Validate(); err != nil {
+		t.Fatal(err)
+	}
 	var pr prediction
 	var o herdsim.Overload
 	for s := uint64(1); s <= fleetSeeds; s++ {
@@ -230,11 +273,11 @@ func predict(sc fleetScenario, p herdsim.Policy) *prediction {
 // model's values are in bold where the run's differ by more than 15 %.
 func fleetMarkdown(rows []fleetRow) string {
 	var b strings.Builder
-	fmt.Fprintln(&b, "| scenario | K | policy | sends/relay | model | success | on time | model | recovery | on time | model |")
-	fmt.Fprintln(&b, "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+	fmt.Fprintln(&b, "| scenario | K | policy | sends/relay | model | success | stranded | on time | model | recovery | on time | model |")
+	fmt.Fprintln(&b, "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
 	for _, sc := range fleetScenarios {
 		for _, k := range fleetSizes {
-			for _, p := range fleetPolicies() {
+			for _, p := range fleetPolicies {
 				for _, r := range rows {
 					if r.sc.name == sc.name && r.k == k && r.policy == p.name {
 						fmt.Fprintln(&b, r.markdown())
@@ -247,17 +290,15 @@ func fleetMarkdown(rows []fleetRow) string {
 }
 
 func (r fleetRow) markdown() string {
-	amp, succ, rec := "n/a", "n/a", "n/a"
-	if m := r.model; m != nil {
-		amp = flagged(r.res.SendsPerRelay(), m.amplification, "%.2f")
-		succ = flagged(r.res.OnTimeShare(), m.success, "%.3f")
-		rec = "never"
-		if m.recovered > 0 {
-			rec = fmt.Sprintf("%.1f s (%d/%d)", m.recovery, m.recovered, fleetSeeds)
-		}
+	m := r.model
+	amp := flagged(r.res.SendsPerRelay(), m.amplification, "%.2f")
+	succ := flagged(r.res.OnTimeShare(), m.success, "%.3f")
+	rec := "never"
+	if m.recovered > 0 {
+		rec = fmt.Sprintf("%.1f s (%d/%d)", m.recovery, m.recovered, fleetSeeds)
 	}
-	return fmt.Sprintf("| %s | %d | %s | %.2f | %s | %.3f | %.3f | %s | %s | %s | %s |", r.sc.name, r.k, r.policy,
-		r.res.SendsPerRelay(), amp, r.res.Success(), r.res.OnTimeShare(), succ,
+	return fmt.Sprintf("| %s | %d | %s | %.2f | %s | %.3f | %d | %.3f | %s | %s | %s | %s |", r.sc.name, r.k, r.policy,
+		r.res.SendsPerRelay(), amp, r.res.Success(), r.res.Stranded, r.res.OnTimeShare(), succ,
 		seconds(r.res.Recovery(r.sc.faultEnd)), seconds(r.res.OnTimeRecovery(r.sc.faultEnd)), rec)
 }
 
