@@ -51,16 +51,16 @@ import (
 //
 // Under independent errors at rate x with 3 retries, a call needs
 // x + x² + x³ retries (0.42 at x = 0.3) and earns Ratio·(1 − x⁴) (0.99), so
-// a client retries almost as plain retries do. The tests measure the fleet
-// issues' targets in a simulation (TestRetryCreditTargets, 50 seeds): 20
-// quiet clients (2 calls a second for 10 s, max retries 3) send 1.00
-// attempts a call to a service that never answered, and 1.20 to one that
-// answered them for 10 s and then died (1.23 on the worst seed); one client
-// through 30 % independent errors keeps at least 97 % of its calls (at
-// least 93 % when it calls only once every 5 s). In the lab's storm, 10,
-// 100 or 1000 clients recover within 5 s of its end, also when they had
-// 100 s to build credit first, while plain retries do not recover within
-// the run (TestControlsStorm, TestRetryCreditStorm).
+// a client retries almost as plain retries do. A simulation (the
+// repository's docs/controls.md, "Measured"; 50 seeds) measures the fleet
+// targets: 20 quiet clients (2 calls a second for 10 s, max retries 3)
+// send 1.00 attempts a call to a service that never answered, and 1.20 to
+// one that answered them for 10 s and then died (1.23 on the worst seed);
+// one client through 30 % independent errors keeps at least 97 % of its
+// calls (at least 93 % when it calls only once every 5 s). In a storm (a
+// server overloaded for a while, then back), 10, 100 or 1000 clients
+// recover within 5 s of its end, also when they had 100 s to build credit
+// first, while plain retries do not recover within the run.
 //
 // # What it cannot tell apart
 //
@@ -72,12 +72,12 @@ import (
 //
 // # Defaults
 //
-//	field   zero value means   why (TestRetryCreditTargets' simulation, 30 % errors, 50 seeds)
+//	field   zero value means   why (the simulation above, 30 % errors, 50 seeds)
 //	Ratio   1                  at 0.5, 94.9 % of calls succeed (91.5 % on the worst seed), not 98.6 %
 //	Credit  5                  Brooker's bucket size; the most a dead service gets from a client
 //	Fade    30 s               at 10 s, a client calling every 5 s keeps 83.5 % of its calls, not
 //	                           95.7 %; unfaded, 1000 quiet clients with old credit take 19 s to
-//	                           recover from the storm, not 5 s (TestRetryCreditStorm)
+//	                           recover from the storm, not 5 s
 //	Gate    20                 at 10 (gRPC's maxTokens), runs of failures trip it: 93.7 % of
 //	                           calls succeed on the worst seed, not 97.4 %
 //

@@ -26,8 +26,36 @@ var ErrInvalidOption = errors.New("backoff: invalid option")
 // An Option configures Retry. Options are plain values: each holds what it
 // was given and nothing else, so one Option may be passed to any number of
 // calls, from any number of goroutines, with the same meaning every time.
-type Option func(*config)
+// Make them with the With functions; the zero Option is invalid.
+type Option struct {
+	kind     optionKind
+	d        time.Duration // WithMaxDelay, WithMaxElapsed, WithAttemptTimeout
+	n        int           // WithMaxRetries
+	key      uint64        // WithSeed
+	strategy Strategy
+	control  Control
+	notify   func(RetryEvent)
+	err      error // why the option cannot be used, found when it was made
+}
 
+// An optionKind says which setting an Option holds. Options are values
+// rather than functions so that Retry applies them without a call through
+// a func value, which would move its configuration to the heap.
+type optionKind uint8
+
+const (
+	optNone optionKind = iota
+	optStrategy
+	optMaxDelay
+	optSeed
+	optMaxRetries
+	optMaxElapsed
+	optAttemptTimeout
+	optControl
+	optNotify
+)
+
+// config is what the options of one call say.
 type config struct {
 	strategy       Strategy
 	maxDelay       time.Duration
@@ -41,8 +69,37 @@ type config struct {
 	err            error // the options' complaints, reported before any attempt
 }
 
-func (c *config) invalid(format string, args ...any) {
-	c.err = errors.Join(c.err, fmt.Errorf("%w: "+format, append([]any{ErrInvalidOption}, args...)...))
+// apply sets what o holds.
+func (c *config) apply(o Option) {
+	if o.err != nil {
+		c.err = errors.Join(c.err, o.err)
+		return
+	}
+	switch o.kind {
+	case optStrategy:
+		c.strategy = o.strategy
+	case optMaxDelay:
+		c.maxDelay = o.d
+	case optSeed:
+		c.key, c.keySet = o.key, true
+	case optMaxRetries:
+		c.maxRetries = o.n
+	case optMaxElapsed:
+		c.maxElapsed = o.d
+	case optAttemptTimeout:
+		c.attemptTimeout = o.d
+	case optControl:
+		c.control = o.control
+	case optNotify:
+		c.notify = o.notify
+	default:
+		c.err = errors.Join(c.err, invalid("the zero Option"))
+	}
+}
+
+// invalid is an error wrapping ErrInvalidOption.
+func invalid(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{ErrInvalidOption}, args...)...)
 }
 
 // WithStrategy sets the strategy of the delays; its delays are capped at
@@ -51,31 +108,28 @@ func (c *config) invalid(format string, args ...any) {
 // A nil strategy, or one of this package's with negative fields, is
 // invalid.
 func WithStrategy(s Strategy) Option {
-	err := checkStrategy(s)
-	return func(c *config) {
-		if err != nil {
-			c.invalid("WithStrategy: %v", err)
-		}
-		c.strategy = s
+	o := Option{kind: optStrategy, strategy: s}
+	if err := checkStrategy(s); err != nil {
+		o.err = invalid("WithStrategy: %v", err)
 	}
+	return o
 }
 
 // WithMaxDelay caps every delay of the strategy at d; 0 means the default,
 // 10 s; a negative d is invalid. It does not cap a Retry-After (see
 // RetryAfter).
 func WithMaxDelay(d time.Duration) Option {
-	return duration("WithMaxDelay", "the default, 10s", d, func(c *config) *time.Duration { return &c.maxDelay })
+	return duration(optMaxDelay, "WithMaxDelay", "the default, 10s", d)
 }
 
-// duration returns the Option that sets the field of a config to d, or
-// reports a negative d; zero says what 0 means.
-func duration(name, zero string, d time.Duration, field func(*config) *time.Duration) Option {
-	return func(c *config) {
-		if d < 0 {
-			c.invalid("%s(%v): want >= 0 (0 is %s)", name, d, zero)
-		}
-		*field(c) = d
+// duration returns the Option of the given kind holding d, or reporting a
+// negative d; zero says what 0 means.
+func duration(kind optionKind, name, zero string, d time.Duration) Option {
+	o := Option{kind: kind, d: d}
+	if d < 0 {
+		o.err = invalid("%s(%v): want >= 0 (0 is %s)", name, d, zero)
 	}
+	return o
 }
 
 // WithSeed makes the schedule a function of seed: every call given this
@@ -85,10 +139,7 @@ func duration(name, zero string, d time.Duration, field func(*config) *time.Dura
 // to reproduce a schedule, in a test or from a log, not to configure a
 // fleet. A program with its own *rand.Rand passes WithSeed(r.Uint64()),
 // drawn when it makes the option, on one goroutine.
-func WithSeed(seed uint64) Option {
-	key := draw.Key(seed)
-	return func(c *config) { c.key, c.keySet = key, true }
-}
+func WithSeed(seed uint64) Option { return Option{kind: optSeed, key: draw.Key(seed)} }
 
 // WithMaxRetries sets how many retries may follow the first attempt: at
 // most n for n > 0; 0 means the default, 5 (so at most 6 attempts); -1
@@ -96,19 +147,18 @@ func WithSeed(seed uint64) Option {
 // control, the context) to stop a call that keeps failing. Other negative
 // values are invalid.
 func WithMaxRetries(n int) Option {
-	return func(c *config) {
-		if n < -1 {
-			c.invalid("WithMaxRetries(%d): want >= 0 (0 is the default, 5) or -1 (no limit)", n)
-		}
-		c.maxRetries = n
+	o := Option{kind: optMaxRetries, n: n}
+	if n < -1 {
+		o.err = invalid("WithMaxRetries(%d): want >= 0 (0 is the default, 5) or -1 (no limit)", n)
 	}
+	return o
 }
 
 // WithMaxElapsed stops retrying when the next attempt would start more than
 // d after the first began, whatever the wait (a delay, a Retry-After, a
 // control's). 0, the default, means no limit; a negative d is invalid.
 func WithMaxElapsed(d time.Duration) Option {
-	return duration("WithMaxElapsed", "no limit", d, func(c *config) *time.Duration { return &c.maxElapsed })
+	return duration(optMaxElapsed, "WithMaxElapsed", "no limit", d)
 }
 
 // WithAttemptTimeout gives each attempt's context a timeout of d. An
@@ -117,7 +167,7 @@ func WithMaxElapsed(d time.Duration) Option {
 // context.DeadlineExceeded. 0, the default, means no timeout; a negative d
 // is invalid.
 func WithAttemptTimeout(d time.Duration) Option {
-	return duration("WithAttemptTimeout", "none", d, func(c *config) *time.Duration { return &c.attemptTimeout })
+	return duration(optAttemptTimeout, "WithAttemptTimeout", "none", d)
 }
 
 // WithControl makes every attempt ask ctl first: Retry calls Allow before
@@ -127,23 +177,20 @@ func WithAttemptTimeout(d time.Duration) Option {
 // all calls to a service. A nil control, or one whose fields are invalid,
 // is invalid.
 func WithControl(ctl Control) Option {
-	var err error
+	o := Option{kind: optControl, control: ctl}
 	if ctl == nil {
-		err = errors.New("nil control")
+		o.err = invalid("WithControl: nil control")
 	} else if v, ok := ctl.(interface{ validate() error }); ok {
-		err = v.validate()
-	}
-	return func(c *config) {
-		if err != nil {
-			c.invalid("WithControl: %v", err)
+		if err := v.validate(); err != nil {
+			o.err = invalid("WithControl: %v", err)
 		}
-		c.control = ctl
 	}
+	return o
 }
 
 // WithNotify calls f before each retry's sleep, on the goroutine that
 // called Retry; nil means no call.
-func WithNotify(f func(RetryEvent)) Option { return func(c *config) { c.notify = f } }
+func WithNotify(f func(RetryEvent)) Option { return Option{kind: optNotify, notify: f} }
 
 // A RetryEvent describes a failed attempt that will be retried.
 type RetryEvent struct {

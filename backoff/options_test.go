@@ -89,7 +89,7 @@ func TestInvalidOptions(t *testing.T) {
 	}{
 		{"nil op", context.Background(), true, nil},
 		{"nil context", nil, false, nil},
-		{"nil option", context.Background(), false, []backoff.Option{nil}},
+		{"zero option", context.Background(), false, []backoff.Option{{}}},
 		{"nil strategy", context.Background(), false, []backoff.Option{backoff.WithStrategy(nil)}},
 		{"capped nil strategy", context.Background(), false, []backoff.Option{backoff.WithStrategy(backoff.Capped{Max: 1})}},
 		{"negative base", context.Background(), false, []backoff.Option{backoff.WithStrategy(backoff.Exponential{Base: -1})}},

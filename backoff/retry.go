@@ -162,15 +162,11 @@ func (a *attemptTimeoutError) As(target any) bool { return errors.As(a.err, targ
 func Retry[T any](ctx context.Context, op func(context.Context) (T, error), opts ...Option) (T, error) {
 	c := config{maxDelay: defaultMaxDelay, maxRetries: defaultMaxRetries}
 	for _, o := range opts {
-		if o == nil {
-			c.invalid("nil Option")
-			continue
-		}
-		o(&c)
+		c.apply(o)
 	}
 	var zero T
 	if ctx == nil || op == nil {
-		c.invalid("nil context or operation")
+		c.err = errors.Join(c.err, invalid("nil context or operation"))
 	}
 	if c.err != nil {
 		return zero, c.err
@@ -187,14 +183,14 @@ func Retry[T any](ctx context.Context, op func(context.Context) (T, error), opts
 	if !c.keySet {
 		c.key = osKey()
 	}
-	r := retrier[T]{config: &c, op: op, cursor: Cursor{Strategy: c.strategy, Key: c.key, max: c.maxDelay.Seconds()}, start: time.Now()}
+	r := retrier[T]{config: c, op: op, cursor: Cursor{Strategy: c.strategy, Key: c.key, max: c.maxDelay.Seconds()}, start: time.Now()}
 	defer r.sleeper.stop()
 	return r.run(ctx)
 }
 
 // retrier is the state of one call of Retry.
 type retrier[T any] struct {
-	*config
+	config
 	op      func(context.Context) (T, error)
 	cursor  Cursor
 	start   time.Time

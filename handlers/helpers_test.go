@@ -312,28 +312,20 @@ func decode(b []byte, v any) error {
 
 // int returns an integer member of the body, or -1 if it has none.
 func (m msg) int(key string) int64 {
-	n, ok := m.Body[key].(json.Number)
-	if !ok {
-		return -1
+	n, _ := m.Body[key].(json.Number)
+	if i, err := n.Int64(); err == nil {
+		return i
 	}
-	i, err := n.Int64()
-	if err != nil {
-		return -1
-	}
-	return i
+	return -1
 }
 
 // float returns a number member of the body, or -1 if it has none.
 func (m msg) float(key string) float64 {
-	n, ok := m.Body[key].(json.Number)
-	if !ok {
-		return -1
+	n, _ := m.Body[key].(json.Number)
+	if f, err := n.Float64(); err == nil {
+		return f
 	}
-	f, err := n.Float64()
-	if err != nil {
-		return -1
-	}
-	return f
+	return -1
 }
 
 // ints returns an array of integers in the body.

@@ -10,7 +10,7 @@ import (
 )
 
 // The audit of issue 9 found claims of the lab write-up untrue or
-// undisclosed. These tests pin what docs/lab/corrections.md says instead,
+// undisclosed. These tests pin what docs/lab/notes/2026-11-25-corrections.md says instead,
 // so that a change to staggered or anchored that alters a disclosed figure
 // fails here and the text gets updated with it.
 

@@ -148,11 +148,11 @@ func (c *contention) run(s Strategy, clients int, firstKey uint64, r *rand.Rand)
 	row := 0 // the row's version
 	for len(c.q) > 0 {
 		e := c.q.pop()
-		i := int(e.client)
+		i := int(e.id)
 		switch e.kind {
 		case readArrives: // the reply travels back, the write travels out
 			c.version[i] = row
-			c.q.push(event{e.t + net() + net(), e.client, writeArrives})
+			c.q.push(event{e.t + net() + net(), e.id, writeArrives})
 		case writeArrives:
 			calls++
 			if c.version[i] == row {
@@ -164,57 +164,8 @@ func (c *contention) run(s Strategy, clients int, firstKey uint64, r *rand.Rand)
 			back := net()
 			sleep := c.sched[i*clients+c.fails[i]]
 			c.fails[i]++
-			c.q.push(event{e.t + back + sleep + net(), e.client, readArrives})
+			c.q.push(event{e.t + back + sleep + net(), e.id, readArrives})
 		}
 	}
 	return calls, end
-}
-
-type event struct {
-	t      float64
-	client int32
-	kind   int32
-}
-
-// eventQueue is a binary min-heap of events by time, without the interface
-// calls of container/heap.
-type eventQueue []event
-
-func (q *eventQueue) push(e event) {
-	*q = append(*q, e)
-	h := *q
-	i := len(h) - 1
-	for i > 0 {
-		p := (i - 1) / 2
-		if h[p].t <= h[i].t {
-			break
-		}
-		h[p], h[i] = h[i], h[p]
-		i = p
-	}
-}
-
-func (q *eventQueue) pop() event {
-	h := *q
-	top := h[0]
-	n := len(h) - 1
-	h[0] = h[n]
-	h = h[:n]
-	i := 0
-	for {
-		l := 2*i + 1
-		if l >= n {
-			break
-		}
-		if r := l + 1; r < n && h[r].t < h[l].t {
-			l = r
-		}
-		if h[i].t <= h[l].t {
-			break
-		}
-		h[i], h[l] = h[l], h[i]
-		i = l
-	}
-	*q = h
-	return top
 }

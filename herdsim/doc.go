@@ -12,6 +12,12 @@
 // "Exponential Backoff And Jitter" (see [Contend]): clients race to update
 // one row under optimistic concurrency.
 //
+// It also simulates a server in overload and its clients' retries (see
+// [Overload.Run]): scenarios with a fault, fleets of clients each with its
+// own retry control (the library's backoff.Control types), independent
+// errors, and server defences, with policies compared on common random
+// numbers.
+//
 // Everything is a pure function of a seed; nothing here reads a clock or
 // does I/O. Dependencies point one way: cmd/backoff-lab uses herdsim, which
 // uses backoff.

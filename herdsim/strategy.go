@@ -64,3 +64,23 @@ func fill(s backoff.Strategy, dst []float64, key uint64) {
 	c := backoff.Cursor{Strategy: s, Key: key}
 	c.Fill(dst)
 }
+
+// scaled returns s with its time stretched by unit (catalog.Scaled), run
+// as s is: keyed, random or keyless. A strategy of the lab's own (a
+// StrategyFunc) has its delays multiplied.
+func scaled(s Strategy, unit float64) Strategy {
+	switch x := s.(type) {
+	case random:
+		return random{catalog.Scaled{S: x.s, Unit: unit}}
+	case keyed:
+		return keyed{random{catalog.Scaled{S: x.s, Unit: unit}}}
+	case keyless:
+		return keyless{catalog.Scaled{S: x.s, Unit: unit}}
+	}
+	return StrategyFunc(func(dst []float64, r *rand.Rand) {
+		s.Fill(dst, r)
+		for i := range dst {
+			dst[i] *= unit
+		}
+	})
+}

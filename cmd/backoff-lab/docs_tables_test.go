@@ -16,15 +16,22 @@ func TestDocsTables(t *testing.T) {
 	tables := []struct {
 		file string
 		args []string
+		slow bool // seconds, tens of them under the race detector
 	}{
-		{"compare.txt", []string{"compare", "--seed", "1"}},
-		{"overload.txt", []string{"overload", "--seed", "1"}},
-		{"spike-drop/overload.txt", []string{"overload", "--seed", "1", "--scenario", "spike", "--normal", "20", "--drop"}},
-		{"spike-deadline/overload.txt", []string{"overload", "--seed", "1", "--scenario", "spike", "--normal", "20", "--deadline", "10", "--rtt", "0.02"}},
-		{"contention.txt", []string{"contention", "--seed", "1"}},
+		{"compare.txt", []string{"compare", "--seed", "1"}, false},
+		{"overload.txt", []string{"overload", "--seed", "1"}, false},
+		{"spike-drop/overload.txt", []string{"overload", "--seed", "1", "--scenario", "spike", "--normal", "20", "--drop"}, false},
+		{"spike-deadline/overload.txt", []string{"overload", "--seed", "1", "--scenario", "spike", "--normal", "20", "--deadline", "10", "--rtt", "0.02"}, true},
+		{"contention.txt", []string{"contention", "--seed", "1"}, true},
+		{"errors.txt", []string{"errors", "--seed", "1"}, false},
+		{"fleet.txt", []string{"fleet", "--seed", "1"}, false},
+		{"fleet-defences/fleet.txt", []string{"fleet", "--seed", "1", "--queue", "100", "--drop-stale", "--lifo"}, false},
 	}
 	for _, tt := range tables {
 		t.Run(tt.file, func(t *testing.T) {
+			if tt.slow && raceBuild {
+				t.Skip("slow under the race detector: make lab-findings checks it")
+			}
 			t.Parallel()
 			code, stdout, stderr := runLab(t, tt.args...)
 			if code != exitOK {

@@ -35,6 +35,8 @@ commands:
   plot        PNG and SVG charts of the retries of every strategy
   contention  AWS's contention experiment, then our strategy
   overload    recovery from overload: scenarios × retry policies
+  errors      success and attempts a request against the error rate (steady load)
+  fleet       storm recovery against the number of clients, each with its own control
 
 Run 'backoff-lab <command> -h' for the flags of a command.
 `
@@ -54,6 +56,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		"plot":       plotCmd,
 		"contention": contentionCmd,
 		"overload":   overloadCmd,
+		"errors":     errorsCmd,
+		"fleet":      fleetCmd,
 	}
 	name := args[0]
 	if name == "-h" || name == "--help" || name == "help" {

@@ -24,7 +24,7 @@ func overloadCharts(dir string, scenarios []herdsim.Scenario, seed uint64, stder
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	policies, err := pickPolicies(strings.Join(chartPolicies, ","))
+	policies, err := pickPolicies(strings.Join(chartPolicies, ","), "retry")
 	if err != nil {
 		return err
 	}

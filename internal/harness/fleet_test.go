@@ -91,6 +91,7 @@ const (
 	fleetRetries  = 3
 	fleetNormal   = 50
 	fleetSeeds    = 20 // model runs averaged per prediction
+	fleetLabFloor = 1  // retries a second: the floor of the lab's former shared budget
 )
 
 var (
@@ -107,12 +108,15 @@ var (
 func fleetPolicies() []fleetPolicy {
 	plain := herdsim.Policy{Name: "exponential", Strategy: herdsim.Of(fleetStrategy)}
 	budget := plain
-	budget.Name, budget.Budget = "exponential+budget", true
+	budget.Name = "exponential+budget"
+	budget.Control = func() backoff.Control { // one budget for all the load, as the lab's was
+		return backoff.NewBudget(backoff.DefaultBudgetRatio, fleetLabFloor, backoff.DefaultBudgetWindow)
+	}
 	return []fleetPolicy{
 		{name: "no budget", budget: false, model: &plain},
 		{name: "budget 0.2 + 10/s (node default)", budget: true},
-		{name: "budget 0.2 + 1/s (the lab's)", budget: map[string]any{"ratio": herdsim.OverloadBudgetRatio,
-			"min_per_second": herdsim.OverloadBudgetFloor}, model: &budget},
+		{name: "budget 0.2 + 1/s (the lab's)", budget: map[string]any{"ratio": backoff.DefaultBudgetRatio,
+			"min_per_second": fleetLabFloor}, model: &budget},
 	}
 }
 
@@ -204,7 +208,7 @@ type prediction struct {
 func predict(sc fleetScenario, p herdsim.Policy) *prediction {
 	hs := herdsim.Scenario{Name: sc.name, Capacity: fleetCapacity, Queue: fleetQueue, Timeout: fleetTimeout,
 		Retries: fleetRetries, Horizon: sc.horizon.Seconds(), FaultStart: sc.faultStart.Seconds(),
-		FaultEnd: sc.faultEnd.Seconds(), Rate: sc.rate, FaultRate: sc.faultRate, Down: sc.storm}
+		FaultEnd: sc.faultEnd.Seconds(), Rate: sc.rate, FaultRate: sc.faultRate, Down: sc.storm, Fleet: 1}
 	var pr prediction
 	var o herdsim.Overload
 	for s := uint64(1); s <= fleetSeeds; s++ {
