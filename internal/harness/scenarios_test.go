@@ -377,7 +377,7 @@ func TestLateReplies(t *testing.T) {
 	// to the one before, so that neither node holds more than one unread
 	// line when it collects (a node reads ahead of what it has handled).
 	offsets := map[*harness.Process]int{n1: len(n1.Stderr()), idle: len(idle.Stderr())}
-	fat := strings.Repeat("x", 16<<10)
+	fat := strings.Repeat("x", 128<<10) // over 64 KiB: the node reuses smaller buffers, which would force nothing
 	for i := range size(100, 2000) {
 		for _, p := range []*harness.Process{n1, idle} {
 			if _, err := c.RPC(p.ID(), map[string]any{"type": "echo", "echo": fat, "i": i}, replyTimeout); err != nil {
