@@ -47,7 +47,8 @@ fuzz:
 	$(GO) test -run XXX -fuzz FuzzLine -fuzztime $(FUZZTIME) ./node
 
 # Benchmarks: the delay computation; the node's echo and compute_backoff
-# against minimal encoding/json programs; echo throughput of this node
+# against minimal encoding/json programs (in-process, and as processes on
+# one core by CPU time); echo throughput of this node
 # against the maelstrom library's demo echo node on the same 200,000
 # requests; a burst of 30,000 and of 100,000 relays (docs/performance.md).
 bench: build
@@ -57,6 +58,8 @@ bench: build
 	$(BENCHSTAT) -filter .name:FillDraws -col /draw out/bench-backoff.txt
 	$(GO) test -run XXX -bench 'Echo$$|Compute' -benchmem -count $(BENCH_COUNT) ./handlers | tee out/bench-handlers.txt
 	$(BENCHSTAT) -col /impl out/bench-handlers.txt
+	$(GO) test -run XXX -bench Process -count $(BENCH_COUNT) ./handlers | tee out/bench-process.txt
+	$(BENCHSTAT) -col /impl out/bench-process.txt
 	$(GO) test -run XXX -bench Burst -benchtime 1x -count 3 ./internal/harness | tee out/bench-burst.txt
 	$(BENCHSTAT) -col /relays out/bench-burst.txt
 	$(GO) test -run XXX -bench EchoPipe -benchtime 1x -count $(BENCH_COUNT) ./internal/harness | tee out/bench-echo.txt
