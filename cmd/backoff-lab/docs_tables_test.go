@@ -23,8 +23,8 @@ func TestDocsTables(t *testing.T) {
 		{"spike-drop/overload.txt", []string{"overload", "--seed", "1", "--scenario", "spike", "--normal", "20", "--drop"}, false},
 		{"spike-deadline/overload.txt", []string{"overload", "--seed", "1", "--scenario", "spike", "--normal", "20", "--deadline", "10", "--rtt", "0.02"}, true},
 		{"contention.txt", []string{"contention", "--seed", "1"}, true},
-		{"errors.txt", []string{"errors", "--seed", "1"}, false},
-		{"fleet.txt", []string{"fleet", "--seed", "1"}, false},
+		{"errors.txt", []string{"errors", "--seed", "1"}, true},
+		{"fleet.txt", []string{"fleet", "--seed", "1"}, true},
 		{"fleet-defences/fleet.txt", []string{"fleet", "--seed", "1", "--queue", "100", "--drop-stale", "--lifo"}, false},
 	}
 	for _, tt := range tables {
