@@ -70,6 +70,7 @@ type relay struct {
 
 	mu       sync.Mutex
 	cursor   backoff.Cursor // at the delay after the ones slept
+	arrived  time.Time      // when the request came
 	deadline time.Time      // zero: no max_elapsed
 	attempts int            // sends so far
 	current  int64          // msg_id of the latest attempt
@@ -94,6 +95,7 @@ func (r *relay) start(c policyChoice) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	now := time.Now()
+	r.arrived = now
 	if r.maxElapsed > 0 {
 		r.deadline = now.Add(backoff.Duration(r.maxElapsed))
 	}
@@ -115,12 +117,52 @@ func (r *relay) start(c policyChoice) {
 		return
 	}
 	r.granted = true
-	if r.ticket.Wait > 0 { // a rate limiter: the first attempt waits its turn
-		r.timer = time.AfterFunc(r.ticket.Wait, r.sendLate)
+	if w := r.ticket.Wait; w > 0 { // a rate limiter: the first attempt waits its turn
+		if !r.waitFits(now, w) {
+			r.handBack(0) // unsent: the control takes back its reservation
+			r.h.node.Logf("%s: %s asked attempt 1 to wait %s s, past %s; giving up", r, r.ctl.name(r.target), ms(w), r.limitText())
+			r.giveUp(maelstrom.Timeout, fmt.Sprintf("RPC failed after 0 attempts: %s asked attempt 1 to wait %s s, past %s",
+				r.ctl.name(r.target), ms(w), r.limitText()))
+			return
+		}
+		r.timer = time.AfterFunc(w, r.sendLate)
 		return
 	}
 	r.send(now)
 }
+
+// waitFits reports whether an attempt that a control makes wait w from now
+// still starts within the relay's limit: before its max_elapsed deadline,
+// or, without one, within the length of its whole schedule from its
+// arrival (every attempt timing out, every delay slept), the longest it
+// would have taken with no control. A wait past that is of no use to the
+// client, who expects the answer by then, and a limiter that paces fewer
+// sends than relays arrive would otherwise queue relays without bound.
+// r.mu is held.
+func (r *relay) waitFits(now time.Time, w time.Duration) bool {
+	start := now.Add(w)
+	if !r.deadline.IsZero() {
+		return start.Before(r.deadline)
+	}
+	need := start.Sub(r.arrived)
+	total := time.Duration(r.retries+1) * r.timeout
+	c := r.schedule()
+	for i := 0; i < r.retries && total < need; i++ {
+		total += time.Duration(contract.Millis(c.Next())) * time.Millisecond
+	}
+	return need <= total
+}
+
+// limitText names the limit waitFits holds a wait to.
+func (r *relay) limitText() string {
+	if !r.deadline.IsZero() {
+		return fmt.Sprintf("max_elapsed %s s", num(r.maxElapsed))
+	}
+	return "the relay's whole schedule"
+}
+
+// ms formats d in seconds, to the millisecond.
+func ms(d time.Duration) string { return num(float64(d.Milliseconds()) / 1000) }
 
 // sendLate sends the first attempt once a control's wait is over.
 func (r *relay) sendLate() {
@@ -229,6 +271,12 @@ func (r *relay) fail(o backoff.Outcome, why string) {
 	}
 	if r.ctl != nil {
 		r.ticket = r.ctl.ctl.Allow(now, r.attempts+1, o)
+		if r.ticket.OK && r.ticket.Wait > sleep && !r.waitFits(now, r.ticket.Wait) {
+			// A limiter's turn too late to use: refused, handed back unsent.
+			r.ctl.ctl.Done(now, r.ticket, 0)
+			why += fmt.Sprintf("; %s asked retry %d to wait %s s, past %s", r.ctl.name(r.target), r.attempts, ms(r.ticket.Wait), r.limitText())
+			r.ticket.OK = false
+		}
 		if !r.ticket.OK {
 			rest := r.rest(sleep)
 			r.h.node.Logf("%s: attempt %d %s; retry %d refused by %s: no new attempt, late replies accepted for %v",

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -532,4 +533,85 @@ func nodeGoroutines() int {
 		}
 	}
 	return count
+}
+
+// TestRelayLimiterWaitBounded: under the AWS adaptive mode, after the target
+// throttled (error 11), the limiter paces about one send a second; a burst
+// of 100 relays then each gets exactly one answer within twice its
+// schedule's length S (no wait ends past S from arrival; the attempts after
+// it run at most S more), and within max_elapsed when given. Relays the
+// limiter would hold longer are refused at once (attempts 0, naming the
+// control and the wait), handing their turn back. Before this rule they
+// waited in the limiter, the last of them about 100 s.
+func TestRelayLimiterWaitBounded(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		nt := newNet(t)
+		var served atomic.Bool // false: throttling
+		nt.serve("n2", func(msg) map[string]any {
+			if !served.Load() {
+				return map[string]any{"type": "error", "code": 11}
+			}
+			return map[string]any{"type": "read_ok"}
+		})
+		s := nt.cluster("n1", "n2")[0]
+		const fields = `"retry_policy":"adaptive","max_retries":2,"attempt_timeout":0.5,"base_delay":0.1,"max_delay":0.1`
+		id := 10
+		for range 20 { // throttled: the limiter starts pacing
+			s.send("c1", relayReq(id, fields+`,"max_retries":0`))
+			id++
+			s.wait(50 * time.Millisecond)
+		}
+		s.wait(5 * time.Second)
+		s.take()
+		served.Store(true)
+
+		const schedule = 3*500*time.Millisecond + 2*100*time.Millisecond // S at most
+		for _, c := range []struct {
+			extra string
+			bound time.Duration
+		}{
+			{"", 2 * schedule},
+			{`,"max_elapsed":1`, time.Second},
+		} {
+			first := id
+			const relays = 100
+			for range relays {
+				s.line(req(relayReq(id, fields+c.extra)))
+				id++
+			}
+			s.wait(c.bound)
+			answers := map[int64]int{}
+			refused, ok := 0, 0
+			count := func() {
+				for _, r := range s.take() {
+					if r.Dest != "c1" {
+						continue
+					}
+					answers[r.int("in_reply_to")]++
+					switch {
+					case r.typ() == "backoff_relay_ok":
+						ok++
+					case r.int("attempts") == 0 && strings.Contains(r.str("text"), "the AWS adaptive retry mode for n2 asked attempt 1 to wait"):
+						refused++
+					}
+				}
+			}
+			count()
+			if len(answers) != relays {
+				t.Errorf("%q: %d of %d relays answered within %v", c.extra, len(answers), relays, c.bound)
+			}
+			s.wait(time.Minute) // nothing more may come
+			count()
+			for i := first; i < id; i++ {
+				if n := answers[int64(i)]; n != 1 {
+					t.Errorf("%q: relay %d answered %d times, want once", c.extra, i, n)
+				}
+			}
+			if refused == 0 || ok == 0 {
+				t.Errorf("%q: %d successes, %d refused at once; want some of each", c.extra, ok, refused)
+			}
+			t.Logf("%q: %d relays answered by %v: %d successes, %d refused by the limiter's wait", c.extra, relays, c.bound, ok, refused)
+		}
+		nt.stop()
+	})
 }
