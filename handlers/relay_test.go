@@ -541,8 +541,10 @@ func nodeGoroutines() int {
 // schedule's length S (no wait ends past S from arrival; the attempts after
 // it run at most S more), and within max_elapsed when given. Relays the
 // limiter would hold longer are refused at once (attempts 0, naming the
-// control and the wait), handing their turn back. Before this rule they
-// waited in the limiter, the last of them about 100 s.
+// control and the wait), handing their turn back; while the target still
+// throttles, a retry the limiter would hold too long takes the path of a
+// refused retry. Before this rule they waited in the limiter, the last of
+// them about 100 s.
 func TestRelayLimiterWaitBounded(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		nt := newNet(t)
@@ -567,12 +569,15 @@ func TestRelayLimiterWaitBounded(t *testing.T) {
 
 		const schedule = 3*500*time.Millisecond + 2*100*time.Millisecond // S at most
 		for _, c := range []struct {
-			extra string
-			bound time.Duration
+			extra    string
+			bound    time.Duration
+			throttle bool // the target still throttles: retries are refused too
 		}{
-			{"", 2 * schedule},
-			{`,"max_elapsed":1`, time.Second},
+			{"", 2 * schedule, false},
+			{`,"max_elapsed":1`, time.Second, false},
+			{"", 2 * schedule, true},
 		} {
+			served.Store(!c.throttle)
 			first := id
 			const relays = 100
 			for range relays {
@@ -581,7 +586,7 @@ func TestRelayLimiterWaitBounded(t *testing.T) {
 			}
 			s.wait(c.bound)
 			answers := map[int64]int{}
-			refused, ok := 0, 0
+			refused, ok, retryRefused := 0, 0, 0
 			count := func() {
 				for _, r := range s.take() {
 					if r.Dest != "c1" {
@@ -593,6 +598,8 @@ func TestRelayLimiterWaitBounded(t *testing.T) {
 						ok++
 					case r.int("attempts") == 0 && strings.Contains(r.str("text"), "the AWS adaptive retry mode for n2 asked attempt 1 to wait"):
 						refused++
+					case strings.Contains(r.str("text"), fmt.Sprintf("the AWS adaptive retry mode for n2 refused retry %d", r.int("attempts"))):
+						retryRefused++
 					}
 				}
 			}
@@ -607,10 +614,15 @@ func TestRelayLimiterWaitBounded(t *testing.T) {
 					t.Errorf("%q: relay %d answered %d times, want once", c.extra, i, n)
 				}
 			}
-			if refused == 0 || ok == 0 {
-				t.Errorf("%q: %d successes, %d refused at once; want some of each", c.extra, ok, refused)
+			if refused == 0 || (ok == 0) == !c.throttle || (retryRefused == 0) == c.throttle {
+				t.Errorf("%q, throttling %v: %d successes, %d refused at once, %d retries refused; want refusals, and successes or refused retries",
+					c.extra, c.throttle, ok, refused, retryRefused)
 			}
-			t.Logf("%q: %d relays answered by %v: %d successes, %d refused by the limiter's wait", c.extra, relays, c.bound, ok, refused)
+			if c.throttle && !strings.Contains(s.logs.String(), "the AWS adaptive retry mode for n2 asked retry 1 to wait") {
+				t.Errorf("no retry refused for its limiter wait; logs:\n%s", s.logs.String())
+			}
+			t.Logf("%q, throttling %v: %d relays answered by %v: %d successes, %d refused by the limiter's wait, %d retries refused",
+				c.extra, c.throttle, relays, c.bound, ok, refused, retryRefused)
 		}
 		nt.stop()
 	})
