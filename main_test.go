@@ -237,18 +237,24 @@ func TestTerminateManyRelays(t *testing.T) {
 		}
 		w.Flush() // stdin stays open: the node is stopped, not at the end of input
 	}()
-	begin := time.Now()
 	if !waitLines(t, out.Name(), 1+relays, 2*time.Minute) { // init_ok and the first attempts
 		cmd.Process.Kill()
 		t.Fatalf("the node did not send %d first attempts within 2 minutes", relays)
 	}
 	start := time.Now()
 	startCPU := cpuTime(t, cmd.Process.Pid)
+	exited := make(chan struct{})
+	sampled := make(chan [2]int, 1)
+	go func() { sampled <- sampleRunnable(cmd.Process.Pid, exited) }()
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
+	hung := time.AfterFunc(time.Minute, func() { cmd.Process.Kill() })
 	err = cmd.Wait()
 	took := time.Since(start)
+	hung.Stop()
+	close(exited)
+	s := <-sampled
 	if err != nil {
 		t.Errorf("exit after SIGTERM: %v, want 0", err)
 	}
@@ -277,16 +283,21 @@ func TestTerminateManyRelays(t *testing.T) {
 	if got != relays {
 		t.Fatalf("%d of %d relays answered after SIGTERM", got, relays)
 	}
-	t.Logf("%d relays answered; started in %v (%v of CPU), exit %v after SIGTERM, CPU time %v",
-		got, start.Sub(begin).Round(time.Millisecond), startCPU, took.Round(time.Millisecond), stopCPU.Round(time.Millisecond))
-	// Within a second, on a machine that runs the node at full speed.
-	// Starting the relays (reading each, one send each) measures how fast
-	// this machine runs the node now: stopping answers each relay once, in
-	// batches, and must take well under that (today's: 0.2 to 0.3 of it;
-	// a flush and a log line each took 0.5 to 0.8 of it, and 1.3 s idle).
-	if limit := max(time.Second, start.Sub(begin)/3); took > limit {
-		t.Errorf("the node took %v to exit after SIGTERM, want at most %v (1 s, or a third of the %v it took to start the relays on a busy machine)",
-			took, limit, start.Sub(begin).Round(time.Millisecond))
+	// The wall time to exit is not the node's alone: beside other suites
+	// it waits for a CPU most of it (0.3 s of CPU took 1.1 to 1.8 s beside
+	// a suite and two busy loops). What is the node's is the CPU it uses
+	// and the time it spends blocked, with no thread running or waiting
+	// for a CPU (sampled every 10 ms): a sleep or a wait for a pipe shows
+	// there. Together they must stay within the second SPEC.md allows.
+	idle := took
+	if s[0] > 0 {
+		idle = took * time.Duration(s[0]-s[1]) / time.Duration(s[0])
+	}
+	t.Logf("%d relays answered; exit %v after SIGTERM, of which %v of CPU and %v blocked (%d of %d samples)",
+		got, took.Round(time.Millisecond), stopCPU.Round(time.Millisecond), idle.Round(time.Millisecond), s[0]-s[1], s[0])
+	if stopCPU+idle > time.Second {
+		t.Errorf("the node took %v to exit after SIGTERM: %v of CPU and %v blocked, want at most 1 s together",
+			took.Round(time.Millisecond), stopCPU.Round(time.Millisecond), idle.Round(time.Millisecond))
 	}
 }
 
@@ -314,6 +325,45 @@ func waitLines(t *testing.T, path string, n int, within time.Duration) bool {
 		}
 	}
 	return true
+}
+
+// sampleRunnable looks at process pid's threads every 10 ms until done is
+// closed or the process has exited, and returns how many times it looked
+// and how many of those a thread was running or waiting for a CPU (state
+// R, or D: in the kernel, writing).
+func sampleRunnable(pid int, done <-chan struct{}) [2]int {
+	var n [2]int
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-done:
+			return n
+		case <-tick.C:
+		}
+		tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+		if err != nil {
+			return n
+		}
+		busy := false
+		for _, task := range tasks {
+			b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/stat", pid, task.Name()))
+			i := bytes.LastIndexByte(b, ')')
+			if err != nil || i < 0 || i+2 >= len(b) {
+				continue
+			}
+			switch b[i+2] { // the state, after the command name in parentheses
+			case 'Z', 'X':
+				return n // exited
+			case 'R', 'D':
+				busy = true
+			}
+		}
+		n[0]++
+		if busy {
+			n[1]++
+		}
+	}
 }
 
 // cpuTime is the CPU time (user and system) process pid has used so far,
