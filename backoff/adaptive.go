@@ -120,12 +120,7 @@ func (a *AWSAdaptive) now(now time.Time) float64 {
 	return t
 }
 
-func (a *AWSAdaptive) validate() error {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.setup()
-	return a.invalid
-}
+func (a *AWSAdaptive) validate() error { return ctlValidate(&a.mu, a.setup, &a.invalid) }
 
 // Allow implements [Control]: a retry must first be paid for by the quota;
 // then, once the service has throttled, the attempt reserves a token of the

@@ -117,12 +117,7 @@ func (b *Breaker) intField(name string, v, def int) int {
 	return int(min(f, 1<<20))
 }
 
-func (b *Breaker) validate() error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.setup()
-	return b.invalid
-}
+func (b *Breaker) validate() error { return ctlValidate(&b.mu, b.setup, &b.invalid) }
 
 // Allow implements [Control]: closed, every attempt goes; open, none does;
 // half-open, the first Probes do (their Ticket.Cost marks them as probes of

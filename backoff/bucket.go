@@ -65,12 +65,7 @@ func (b *TokenBucket) init() {
 	b.tokens = b.size
 }
 
-func (b *TokenBucket) validate() error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.init()
-	return b.invalid
-}
+func (b *TokenBucket) validate() error { return ctlValidate(&b.mu, b.init, &b.invalid) }
 
 // Allow implements [Control]: a first attempt always goes; a retry takes a
 // whole token, or is refused.

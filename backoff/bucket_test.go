@@ -9,11 +9,7 @@ import (
 )
 
 func TestTokenBucket(t *testing.T) {
-	tests := []struct {
-		name  string
-		b     *backoff.TokenBucket
-		steps []step
-	}{
+	tests := []stepCase[*backoff.TokenBucket]{
 		{"defaults: 5 retries of credit, 10 successes a retry", &backoff.TokenBucket{}, []step{
 			{Attempt: 1, OK: true, Done: failure, After: "5"},
 			{Attempt: 2, Last: failure, OK: true, Cost: 1, Done: failure, Repeat: 5, After: "0"},
@@ -35,12 +31,7 @@ func TestTokenBucket(t *testing.T) {
 			{Attempt: 2, Last: failure, OK: true, Cost: 1, Done: success, After: "1"},
 		}},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			b := tt.b
-			runSteps(t, b, func() string { return fmt.Sprint(b.Tokens()) }, tt.steps)
-		})
-	}
+	runCases(t, func(b *backoff.TokenBucket) string { return fmt.Sprint(b.Tokens()) }, tests)
 }
 
 // TestTokenBucketBound: over random outcome streams, retries never exceed

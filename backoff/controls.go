@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sync"
 	"time"
 )
 
@@ -67,4 +68,14 @@ func ctlShare(err *error, name string, v, def float64) float64 {
 		*err = fmt.Errorf("%w: %s is %v, want at most 1", errControl, name, v)
 	}
 	return r
+}
+
+// ctlValidate is every stateful control's validate: with mu held, set the
+// control up from its fields and return the first bad one (*invalid), so
+// that Retry reports it before any attempt.
+func ctlValidate(mu *sync.Mutex, setup func(), invalid *error) error {
+	mu.Lock()
+	defer mu.Unlock()
+	setup()
+	return *invalid
 }

@@ -129,12 +129,7 @@ func (r *RetryCredit) now(now time.Time) {
 	}
 }
 
-func (r *RetryCredit) validate() error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.init()
-	return r.invalid
-}
+func (r *RetryCredit) validate() error { return ctlValidate(&r.mu, r.init, &r.invalid) }
 
 // Allow implements [Control]: a first attempt always goes; a retry goes if
 // there is a whole credit and the gate is above half, and takes the credit.

@@ -11,11 +11,7 @@ import (
 )
 
 func TestRetryCredit(t *testing.T) {
-	tests := []struct {
-		name  string
-		c     *backoff.RetryCredit
-		steps []step
-	}{
+	tests := []stepCase[*backoff.RetryCredit]{
 		{"defaults: no answer, no retry; one retry a success, up to 5", &backoff.RetryCredit{}, []step{
 			{Attempt: 1, OK: true, Done: timeout, After: "0.0000 19"},
 			{Attempt: 2, Last: timeout, OK: false},
@@ -57,15 +53,10 @@ func TestRetryCredit(t *testing.T) {
 			{Attempt: 2, Last: failure, OK: false}, // 1 ≤ 2/2
 		}},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			c := tt.c
-			runSteps(t, c, func() string {
-				credit, gate := c.Balance(t0)
-				return fmt.Sprintf("%.4f %g", credit, gate)
-			}, tt.steps)
-		})
-	}
+	runCases(t, func(c *backoff.RetryCredit) string {
+		credit, gate := c.Balance(t0)
+		return fmt.Sprintf("%.4f %g", credit, gate)
+	}, tests)
 }
 
 // TestRetryCreditBound: over random outcome streams, retries never exceed

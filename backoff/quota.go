@@ -109,12 +109,7 @@ func (q *quota) done(t Ticket, o Outcome) {
 	}
 }
 
-func (a *AWSQuota) validate() error {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.q.init(a)
-	return a.q.invalid
-}
+func (a *AWSQuota) validate() error { return ctlValidate(&a.mu, func() { a.q.init(a) }, &a.q.invalid) }
 
 // Allow implements [Control]: a first attempt always goes; a retry goes if
 // the bucket can pay for it (TimeoutCost after a timeout, else RetryCost),

@@ -9,11 +9,7 @@ import (
 )
 
 func TestAWSQuota(t *testing.T) {
-	tests := []struct {
-		name  string
-		q     *backoff.AWSQuota
-		steps []step
-	}{
+	tests := []stepCase[*backoff.AWSQuota]{
 		{"defaults: costs and refunds", &backoff.AWSQuota{}, []step{
 			{Attempt: 1, OK: true, Done: success, After: "500"}, // full: the +1 is lost
 			{Attempt: 1, OK: true, Done: failure, After: "500"},
@@ -40,12 +36,7 @@ func TestAWSQuota(t *testing.T) {
 			{Attempt: 2, Last: failure, OK: true, Cost: 3, Done: success, After: "3"},
 		}},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			q := tt.q
-			runSteps(t, q, func() string { return fmt.Sprint(q.Tokens()) }, tt.steps)
-		})
-	}
+	runCases(t, func(q *backoff.AWSQuota) string { return fmt.Sprint(q.Tokens()) }, tests)
 }
 
 // TestAWSQuotaProperty: over random outcome streams the bucket stays in

@@ -71,12 +71,7 @@ func (g *GRPCThrottle) init() {
 	g.tokens = g.max
 }
 
-func (g *GRPCThrottle) validate() error {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	g.init()
-	return g.invalid
-}
+func (g *GRPCThrottle) validate() error { return ctlValidate(&g.mu, g.init, &g.invalid) }
 
 // Allow implements [Control]: a first attempt always goes, a retry only
 // while the token count is above half its maximum.

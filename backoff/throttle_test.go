@@ -9,11 +9,7 @@ import (
 )
 
 func TestGRPCThrottle(t *testing.T) {
-	tests := []struct {
-		name  string
-		g     *backoff.GRPCThrottle
-		steps []step
-	}{
+	tests := []stepCase[*backoff.GRPCThrottle]{
 		{"defaults: 5 failures stop retries, 1 success resumes them", &backoff.GRPCThrottle{}, []step{
 			{Attempt: 1, OK: true, Done: failure, After: "9"},
 			{Attempt: 2, Last: failure, OK: true, Done: failure, After: "8"},
@@ -44,12 +40,7 @@ func TestGRPCThrottle(t *testing.T) {
 			{Attempt: 1, OK: true, Done: success, Repeat: 10, After: "2"}, // 0.0004 rounds to 0
 		}},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			g := tt.g
-			runSteps(t, g, func() string { return fmt.Sprint(g.Tokens()) }, tt.steps)
-		})
-	}
+	runCases(t, func(g *backoff.GRPCThrottle) string { return fmt.Sprint(g.Tokens()) }, tests)
 }
 
 // TestGRPCThrottleProperty: over random outcome streams the count stays in
