@@ -1,5 +1,9 @@
 package backoff_test
 
+// The retry controls that count tokens or credit: TokenBucket, GRPCThrottle,
+// AWSQuota and RetryCredit, each pinned by a step table and bounded over
+// random outcome streams.
+
 import (
 	"fmt"
 	"math"
@@ -9,6 +13,172 @@ import (
 
 	"github.com/backoff-node/backoff-node/backoff"
 )
+
+func TestTokenBucket(t *testing.T) {
+	tests := []stepCase[*backoff.TokenBucket]{
+		{"defaults: 5 retries of credit, 10 successes a retry", &backoff.TokenBucket{}, []step{
+			{Attempt: 1, OK: true, Done: failure, After: "5"},
+			{Attempt: 2, Last: failure, OK: true, Cost: 1, Done: failure, Repeat: 5, After: "0"},
+			{Attempt: 3, Last: timeout, OK: false},
+			{Attempt: 1, OK: true, Done: success, Repeat: 9, After: "0.9"},
+			{Attempt: 2, Last: failure, OK: false}, // not a whole token
+			{Attempt: 1, OK: true, Done: success, After: "1"},
+			{Attempt: 2, Last: failure, OK: true, Cost: 1, Done: success, After: "0.1"},
+			{Attempt: 0, OK: true, Done: success, Repeat: 100, After: "5"}, // full
+		}},
+		{"an unsent retry gives its token back", &backoff.TokenBucket{Size: 1}, []step{
+			{Attempt: 2, Last: failure, OK: true, Cost: 1, Done: unsent, After: "1"},
+			{Attempt: 2, Last: failure, OK: true, Cost: 1, Done: inFlight, After: "0"},
+			{Attempt: 2, Last: failure, OK: false},
+		}},
+		{"a deposit of a whole token", &backoff.TokenBucket{Deposit: 1, Size: 2}, []step{
+			{Attempt: 2, Last: failure, OK: true, Cost: 1, Done: failure, Repeat: 2, After: "0"},
+			{Attempt: 1, OK: true, Done: success, After: "1"},
+			{Attempt: 2, Last: failure, OK: true, Cost: 1, Done: success, After: "1"},
+		}},
+	}
+	runCases(t, func(b *backoff.TokenBucket) string { return fmt.Sprint(b.Tokens()) }, tests)
+}
+
+// TestTokenBucketBound: over random outcome streams, retries never exceed
+// Deposit·successes + Size.
+func TestTokenBucketBound(t *testing.T) {
+	for seed := range uint64(200) {
+		r := rand.New(rand.NewPCG(seed, 4))
+		b := backoff.TokenBucket{Deposit: float64(1+r.IntN(1000)) / 1000, Size: float64(1 + r.IntN(10))}
+		if err := fundedRetries(&b, r, r.Float64(), b.Deposit, b.Size); err != nil {
+			t.Fatalf("seed %d (%+v): %v", seed, &b, err)
+		}
+	}
+}
+
+func TestGRPCThrottle(t *testing.T) {
+	tests := []stepCase[*backoff.GRPCThrottle]{
+		{"defaults: 5 failures stop retries, 1 success resumes them", &backoff.GRPCThrottle{}, []step{
+			{Attempt: 1, OK: true, Done: failure, After: "9"},
+			{Attempt: 2, Last: failure, OK: true, Done: failure, After: "8"},
+			{Attempt: 3, Last: failure, OK: true, Done: timeout, After: "7"},
+			{Attempt: 4, Last: timeout, OK: true, Done: throttled, After: "6"},
+			{Attempt: 1, OK: true, Done: failure, After: "5"},
+			{Attempt: 2, Last: failure, OK: false, After: "5"}, // at max/2: no retry
+			{Attempt: 1, OK: true, Done: success, After: "5.1"},
+			{Attempt: 2, Last: failure, OK: true, Done: success, After: "5.2"},
+		}},
+		{"the count stays within [0, MaxTokens]", &backoff.GRPCThrottle{}, []step{
+			{Attempt: 1, OK: true, Done: success, After: "10"},
+			{Attempt: 1, OK: true, Done: failure, Repeat: 12, After: "0"},
+			{Attempt: 1, OK: true, Done: success, Repeat: 50, After: "5"},
+			{Attempt: 2, Last: failure, OK: false},
+			{Attempt: 1, OK: true, Done: success, After: "5.1"},
+			{Attempt: 2, Last: failure, OK: true, Done: unsent, After: "5.1"}, // unsent: no change
+			{Attempt: 1, OK: true, Done: success, Repeat: 1000, After: "10"},
+		}},
+		{"MaxTokens 1, TokenRatio 1", &backoff.GRPCThrottle{MaxTokens: 1, TokenRatio: 1}, []step{
+			{Attempt: 2, Last: failure, OK: true, Done: failure, After: "0"},
+			{Attempt: 2, Last: failure, OK: false},
+			{Attempt: 0, OK: true, Done: success, After: "1"}, // attempt 0 counts as a first
+			{Attempt: 2, Last: failure, OK: true, Done: inFlight},
+		}},
+		{"three decimals, as gRPC keeps them", &backoff.GRPCThrottle{MaxTokens: 3, TokenRatio: 0.0004}, []step{
+			{Attempt: 1, OK: true, Done: failure, After: "2"},
+			{Attempt: 1, OK: true, Done: success, Repeat: 10, After: "2"}, // 0.0004 rounds to 0
+		}},
+	}
+	runCases(t, func(g *backoff.GRPCThrottle) string { return fmt.Sprint(g.Tokens()) }, tests)
+}
+
+// TestGRPCThrottleProperty: over random outcome streams the count stays in
+// [0, MaxTokens] and a retry is allowed exactly when it is above half.
+func TestGRPCThrottleProperty(t *testing.T) {
+	for seed := range uint64(200) {
+		r := rand.New(rand.NewPCG(seed, 2))
+		g := backoff.GRPCThrottle{MaxTokens: float64(1 + r.IntN(20)), TokenRatio: float64(r.IntN(2000)) / 1000}
+		max := g.MaxTokens
+		p := r.Float64()
+		for range 500 {
+			before := g.Tokens()
+			attempt := 1 + r.IntN(3)
+			tk := g.Allow(t0, attempt, failure)
+			if want := attempt == 1 || before > max/2; tk.OK != want {
+				t.Fatalf("seed %d: count %v of %v, attempt %d: OK %v, want %v", seed, before, max, attempt, tk.OK, want)
+			}
+			o := success
+			if r.Float64() < p {
+				o = failure
+			}
+			if tk.OK {
+				g.Done(t0, tk, o)
+			}
+			if n := g.Tokens(); n < 0 || n > max {
+				t.Fatalf("seed %d: count %v outside [0, %v]", seed, n, max)
+			}
+		}
+	}
+}
+
+func TestAWSQuota(t *testing.T) {
+	tests := []stepCase[*backoff.AWSQuota]{
+		{"defaults: costs and refunds", &backoff.AWSQuota{}, []step{
+			{Attempt: 1, OK: true, Done: success, After: "500"}, // full: the +1 is lost
+			{Attempt: 1, OK: true, Done: failure, After: "500"},
+			{Attempt: 2, Last: failure, OK: true, Cost: 5, Done: failure, After: "495"},
+			{Attempt: 3, Last: timeout, OK: true, Cost: 10, Done: success, After: "495"}, // refunds its 10
+			{Attempt: 1, OK: true, Done: success, After: "496"},
+			{Attempt: 2, Last: throttled, OK: true, Cost: 5, Done: unsent, After: "496"},
+			{Attempt: 2, Last: throttled, OK: true, Cost: 5, Done: timeout, After: "491"},
+		}},
+		{"defaults: a dead service drains it in 100 retries", &backoff.AWSQuota{}, []step{
+			{Attempt: 2, Last: failure, OK: true, Cost: 5, Done: failure, Repeat: 99, After: "5"},
+			{Attempt: 3, Last: timeout, OK: false, After: "5"}, // 10 > 5
+			{Attempt: 2, Last: failure, OK: true, Cost: 5, Done: failure, After: "0"},
+			{Attempt: 2, Last: failure, OK: false},
+			{Attempt: 1, OK: true, Done: success, Repeat: 4, After: "4"},
+			{Attempt: 2, Last: failure, OK: false},
+			{Attempt: -1, OK: true, Done: success, After: "5"}, // attempt -1 counts as a first
+			{Attempt: 2, Last: failure, OK: true, Cost: 5, Done: inFlight, After: "0"},
+		}},
+		{"other costs", &backoff.AWSQuota{Capacity: 10, RetryCost: 3, TimeoutCost: 7, NoRetryIncrement: 0.5}, []step{
+			{Attempt: 2, Last: timeout, OK: true, Cost: 7, Done: failure, After: "3"},
+			{Attempt: 2, Last: failure, OK: true, Cost: 3, Done: failure, After: "0"},
+			{Attempt: 1, OK: true, Done: success, Repeat: 6, After: "3"},
+			{Attempt: 2, Last: failure, OK: true, Cost: 3, Done: success, After: "3"},
+		}},
+	}
+	runCases(t, func(q *backoff.AWSQuota) string { return fmt.Sprint(q.Tokens()) }, tests)
+}
+
+// TestAWSQuotaProperty: over random outcome streams the bucket stays in
+// [0, Capacity], and against a service that never answers the retries
+// cost at most Capacity.
+func TestAWSQuotaProperty(t *testing.T) {
+	for seed := range uint64(200) {
+		r := rand.New(rand.NewPCG(seed, 3))
+		var q backoff.AWSQuota
+		p := r.Float64()
+		if seed%4 == 0 {
+			p = 1
+		}
+		spent := 0.0
+		for range 1000 {
+			last := []backoff.Outcome{failure, timeout, throttled}[r.IntN(3)]
+			tk := q.Allow(t0, 1+r.IntN(4), last)
+			o := success
+			if r.Float64() < p {
+				o = last
+			}
+			if tk.OK {
+				spent += tk.Cost
+				q.Done(t0, tk, o)
+			}
+			if n := q.Tokens(); n < 0 || n > 500 {
+				t.Fatalf("seed %d: bucket %v outside [0, 500]", seed, n)
+			}
+		}
+		if p == 1 && spent > 500 {
+			t.Errorf("seed %d: a dead service got %v tokens of retries, more than the capacity", seed, spent)
+		}
+	}
+}
 
 func TestRetryCredit(t *testing.T) {
 	tests := []stepCase[*backoff.RetryCredit]{
