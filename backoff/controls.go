@@ -70,16 +70,6 @@ func ctlShare(err *error, name string, v, def float64) float64 {
 	return r
 }
 
-// ctlValidate is every stateful control's validate: with mu held, set the
-// control up from its fields and return the first bad one (*invalid), so
-// that Retry reports it before any attempt.
-func ctlValidate(mu *sync.Mutex, setup func(), invalid *error) error {
-	mu.Lock()
-	defer mu.Unlock()
-	setup()
-	return *invalid
-}
-
 // A ctlState is what a stateful control keeps beside its fields: its lock,
 // whether it has read its fields, and the first bad one. Embedded, it gives
 // the control one way to take the lock.
