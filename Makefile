@@ -7,7 +7,7 @@ BENCH_COUNT ?= 6
 
 .PHONY: build demo test golden vet fuzz bench clean
 
-include lab.mk soak.mk fleet.mk
+include lab.mk harness.mk
 
 build:
 	$(GO) build -o $(BIN) .

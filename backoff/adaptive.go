@@ -2,7 +2,6 @@ package backoff
 
 import (
 	"math"
-	"sync"
 	"time"
 )
 
@@ -63,10 +62,8 @@ type AWSAdaptive struct {
 	Scale   float64
 	MinRate float64
 
-	mu      sync.Mutex
+	ctlState
 	q       quota
-	ready   bool
-	invalid error
 	clock   ctlClock
 	beta    float64
 	scale   float64
@@ -91,12 +88,8 @@ const (
 	adaptiveMaxScale  = 2.0 // ClientRateLimiter._MAX_RATE_ADJUST_SCALE
 )
 
-// setup reads the fields, once. a.mu is held.
+// setup reads the fields, once: see [ctlState.enter].
 func (a *AWSAdaptive) setup() {
-	if a.ready {
-		return
-	}
-	a.ready = true
 	a.q.init(&a.Quota)
 	a.beta = ctlShare(&a.invalid, "AWSAdaptive.Beta", a.Beta, 0.7)
 	a.scale = ctlField(&a.invalid, "AWSAdaptive.Scale", a.Scale, 0.4)
@@ -110,7 +103,6 @@ func (a *AWSAdaptive) setup() {
 // now returns t in seconds, starting the clocks at the first call. a.mu is
 // held.
 func (a *AWSAdaptive) now(now time.Time) float64 {
-	a.setup()
 	first := !a.clock.started
 	t := a.clock.seconds(now)
 	if first {
@@ -120,19 +112,13 @@ func (a *AWSAdaptive) now(now time.Time) float64 {
 	return t
 }
 
-func (a *AWSAdaptive) validate() error {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.setup()
-	return a.invalid
-}
+func (a *AWSAdaptive) validate() error { return a.check(a.setup) }
 
 // Allow implements [Control]: a retry must first be paid for by the quota;
 // then, once the service has throttled, the attempt reserves a token of the
 // limiter and Wait says how long until it is paid for.
 func (a *AWSAdaptive) Allow(now time.Time, attempt int, last Outcome) Ticket {
-	a.mu.Lock()
-	defer a.mu.Unlock()
+	defer a.enter(a.setup).Unlock()
 	t := a.now(now)
 	if a.invalid != nil && attempt > 1 {
 		return refusal(attempt)
@@ -153,8 +139,7 @@ func (a *AWSAdaptive) Allow(now time.Time, attempt int, last Outcome) Ticket {
 // the outcome updates the limiter's rate. A ticket given back unsent (the
 // zero Outcome) returns its quota and its limiter token and changes no rate.
 func (a *AWSAdaptive) Done(now time.Time, tk Ticket, o Outcome) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
+	defer a.enter(a.setup).Unlock()
 	t := a.now(now)
 	a.q.done(tk, o)
 	if !wasSent(o) {
@@ -211,8 +196,6 @@ func (a *AWSAdaptive) setRate(t, rate float64) {
 // Rate returns the limiter's fill rate, in attempts a second, and whether
 // it paces attempts yet (only after a throttle).
 func (a *AWSAdaptive) Rate() (perSecond float64, pacing bool) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.setup()
+	defer a.enter(a.setup).Unlock()
 	return a.rate, a.enabled
 }

@@ -2,7 +2,6 @@ package backoff
 
 import (
 	"fmt"
-	"sync"
 	"time"
 )
 
@@ -63,9 +62,7 @@ type Breaker struct {
 	OpenFor      time.Duration
 	Probes       int
 
-	mu       sync.Mutex
-	ready    bool
-	invalid  error
+	ctlState
 	clock    ctlClock
 	ratio    float64
 	minCalls int
@@ -91,11 +88,8 @@ const (
 	breakerHalfOpen
 )
 
+// setup reads the fields, once: see [ctlState.enter].
 func (b *Breaker) setup() {
-	if b.ready {
-		return
-	}
-	b.ready = true
 	b.ratio = ctlShare(&b.invalid, "Breaker.FailureRatio", b.FailureRatio, 0.5)
 	size := b.intField("Breaker.Window", b.Window, 100)
 	b.minCalls = b.intField("Breaker.MinCalls", b.MinCalls, 100)
@@ -117,20 +111,13 @@ func (b *Breaker) intField(name string, v, def int) int {
 	return int(min(f, 1<<20))
 }
 
-func (b *Breaker) validate() error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.setup()
-	return b.invalid
-}
+func (b *Breaker) validate() error { return b.check(b.setup) }
 
 // Allow implements [Control]: closed, every attempt goes; open, none does;
 // half-open, the first Probes do (their Ticket.Cost marks them as probes of
 // this half-open period).
 func (b *Breaker) Allow(now time.Time, attempt int, _ Outcome) Ticket {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.setup()
+	defer b.enter(b.setup).Unlock()
 	t := b.clock.seconds(now)
 	if b.invalid != nil && attempt > 1 {
 		return refusal(attempt)
@@ -154,9 +141,7 @@ func (b *Breaker) Allow(now time.Time, attempt int, _ Outcome) Ticket {
 // one closes or reopens it. A probe given back unsent (the zero Outcome)
 // frees its place.
 func (b *Breaker) Done(now time.Time, tk Ticket, o Outcome) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.setup()
+	defer b.enter(b.setup).Unlock()
 	t := b.clock.seconds(now)
 	probe := b.state == breakerHalfOpen && tk.Cost == float64(b.gen)
 	switch {

@@ -12,11 +12,7 @@ func TestBreaker(t *testing.T) {
 	small := func() *backoff.Breaker {
 		return &backoff.Breaker{FailureRatio: 0.5, Window: 4, MinCalls: 4, OpenFor: 10 * time.Second, Probes: 2}
 	}
-	tests := []struct {
-		name  string
-		b     *backoff.Breaker
-		steps []step
-	}{
+	tests := []stepCase[*backoff.Breaker]{
 		{"opens at the ratio, half-opens after OpenFor, closes on good probes", small(), []step{
 			{At: 0, Attempt: 1, OK: true, Done: success, After: "closed"},
 			{At: 1, Attempt: 1, OK: true, Done: failure, After: "closed"},
@@ -56,12 +52,7 @@ func TestBreaker(t *testing.T) {
 			{At: 60, Attempt: 1, OK: true, Cost: 1, Done: success, Repeat: 10, After: "closed"},
 		}},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			b := tt.b
-			runSteps(t, b, b.State, tt.steps)
-		})
-	}
+	runCases(t, (*backoff.Breaker).State, tests)
 }
 
 // TestBreakerLateOutcomes: outcomes of attempts let go before the breaker

@@ -1,7 +1,6 @@
 package backoff
 
 import (
-	"sync"
 	"time"
 )
 
@@ -47,30 +46,20 @@ type TokenBucket struct {
 	Deposit float64
 	Size    float64
 
-	mu      sync.Mutex
-	ready   bool
-	invalid error
+	ctlState
 	// In thousandths of a token, so that ten deposits of 0.1 make exactly
 	// one token.
 	deposit, size, tokens int64
 }
 
-func (b *TokenBucket) init() {
-	if b.ready {
-		return
-	}
-	b.ready = true
+// setup reads the fields, once: see [ctlState.enter].
+func (b *TokenBucket) setup() {
 	b.deposit = toMilli(ctlField(&b.invalid, "TokenBucket.Deposit", b.Deposit, 0.1))
 	b.size = toMilli(ctlField(&b.invalid, "TokenBucket.Size", b.Size, 5))
 	b.tokens = b.size
 }
 
-func (b *TokenBucket) validate() error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.init()
-	return b.invalid
-}
+func (b *TokenBucket) validate() error { return b.check(b.setup) }
 
 // Allow implements [Control]: a first attempt always goes; a retry takes a
 // whole token, or is refused.
@@ -78,9 +67,7 @@ func (b *TokenBucket) Allow(_ time.Time, attempt int, _ Outcome) Ticket {
 	if attempt <= 1 {
 		return Ticket{OK: true, Attempt: attempt}
 	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.init()
+	defer b.enter(b.setup).Unlock()
 	if b.invalid != nil || b.tokens < 1000 {
 		return refusal(attempt)
 	}
@@ -91,9 +78,7 @@ func (b *TokenBucket) Allow(_ time.Time, attempt int, _ Outcome) Ticket {
 // Done implements [Control]: a success deposits Deposit; a ticket given
 // back unsent (the zero Outcome) returns its token.
 func (b *TokenBucket) Done(_ time.Time, t Ticket, o Outcome) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.init()
+	defer b.enter(b.setup).Unlock()
 	switch {
 	case !wasSent(o):
 		b.tokens = min(b.size, b.tokens+toMilli(t.Cost))
@@ -104,8 +89,6 @@ func (b *TokenBucket) Done(_ time.Time, t Ticket, o Outcome) {
 
 // Tokens returns what the bucket holds.
 func (b *TokenBucket) Tokens() float64 {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.init()
+	defer b.enter(b.setup).Unlock()
 	return float64(b.tokens) / 1000
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sync"
 	"time"
 )
 
@@ -67,4 +68,32 @@ func ctlShare(err *error, name string, v, def float64) float64 {
 		*err = fmt.Errorf("%w: %s is %v, want at most 1", errControl, name, v)
 	}
 	return r
+}
+
+// A ctlState is what a stateful control keeps beside its fields: its lock,
+// whether it has read its fields, and the first bad one. Embedded, it gives
+// the control one way to take the lock.
+type ctlState struct {
+	mu      sync.Mutex
+	ready   bool
+	invalid error
+}
+
+// enter locks the control and, on its first use, runs setup to read its
+// fields (recording a bad one in invalid); the caller defers Unlock on the
+// mutex returned.
+func (s *ctlState) enter(setup func()) *sync.Mutex {
+	s.mu.Lock()
+	if !s.ready {
+		s.ready = true
+		setup()
+	}
+	return &s.mu
+}
+
+// check is a control's validate: it sets the control up and returns the
+// first bad field, so that Retry reports it before any attempt.
+func (s *ctlState) check(setup func()) error {
+	defer s.enter(setup).Unlock()
+	return s.invalid
 }

@@ -606,3 +606,21 @@ func ExampleRetryCredit() {
 	// retries before any answer: 0
 	// retries for 20 calls to a dead service: 5
 }
+
+// A stepCase is one named step table for a control of type C.
+type stepCase[C backoff.Control] struct {
+	name  string
+	c     C
+	steps []step
+}
+
+// runCases runs each case's steps as a subtest on its own control, reading
+// the control's state with state.
+func runCases[C backoff.Control](t *testing.T, state func(C) string, cases []stepCase[C]) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			runSteps(t, tc.c, func() string { return state(tc.c) }, tc.steps)
+		})
+	}
+}

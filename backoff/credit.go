@@ -2,7 +2,6 @@ package backoff
 
 import (
 	"math"
-	"sync"
 	"time"
 )
 
@@ -94,23 +93,18 @@ type RetryCredit struct {
 	Fade   time.Duration
 	Gate   float64
 
-	mu      sync.Mutex
-	ready   bool
-	invalid error
-	clock   ctlClock
-	ratio   float64
-	credit  float64
-	fade    float64 // seconds
-	gate    float64
-	c, g    float64
-	at      float64 // when c was last faded, seconds
+	ctlState
+	clock  ctlClock
+	ratio  float64
+	credit float64
+	fade   float64 // seconds
+	gate   float64
+	c, g   float64
+	at     float64 // when c was last faded, seconds
 }
 
-func (r *RetryCredit) init() {
-	if r.ready {
-		return
-	}
-	r.ready = true
+// setup reads the fields, once: see [ctlState.enter].
+func (r *RetryCredit) setup() {
 	r.ratio = ctlField(&r.invalid, "RetryCredit.Ratio", r.Ratio, 1)
 	r.credit = ctlField(&r.invalid, "RetryCredit.Credit", r.Credit, 5)
 	r.fade = ctlField(&r.invalid, "RetryCredit.Fade", r.Fade.Seconds(), 30)
@@ -120,7 +114,6 @@ func (r *RetryCredit) init() {
 
 // now fades the credit to now. r.mu is held.
 func (r *RetryCredit) now(now time.Time) {
-	r.init()
 	if t := r.clock.seconds(now); t > r.at {
 		if r.c > 0 { // no credit, nothing to fade: skip the exponential
 			r.c *= math.Exp(-(t - r.at) / r.fade)
@@ -129,12 +122,7 @@ func (r *RetryCredit) now(now time.Time) {
 	}
 }
 
-func (r *RetryCredit) validate() error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.init()
-	return r.invalid
-}
+func (r *RetryCredit) validate() error { return r.check(r.setup) }
 
 // Allow implements [Control]: a first attempt always goes; a retry goes if
 // there is a whole credit and the gate is above half, and takes the credit.
@@ -142,8 +130,7 @@ func (r *RetryCredit) Allow(now time.Time, attempt int, _ Outcome) Ticket {
 	if attempt <= 1 {
 		return Ticket{OK: true, Attempt: attempt}
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
+	defer r.enter(r.setup).Unlock()
 	r.now(now)
 	if r.invalid != nil || r.c < 1 || 2*r.g <= r.gate {
 		return refusal(attempt)
@@ -156,8 +143,7 @@ func (r *RetryCredit) Allow(now time.Time, attempt int, _ Outcome) Ticket {
 // the gate, a failure takes 1 from the gate; a ticket given back unsent
 // (the zero Outcome) returns its credit.
 func (r *RetryCredit) Done(now time.Time, t Ticket, o Outcome) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+	defer r.enter(r.setup).Unlock()
 	r.now(now)
 	switch {
 	case !wasSent(o):
@@ -172,8 +158,7 @@ func (r *RetryCredit) Done(now time.Time, t Ticket, o Outcome) {
 
 // Balance returns the credit at time now and the gate's count.
 func (r *RetryCredit) Balance(now time.Time) (credit, gate float64) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+	defer r.enter(r.setup).Unlock()
 	r.now(now)
 	return r.c, r.g
 }

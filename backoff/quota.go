@@ -1,7 +1,6 @@
 package backoff
 
 import (
-	"sync"
 	"time"
 )
 
@@ -57,24 +56,20 @@ type AWSQuota struct {
 	TimeoutCost      float64
 	NoRetryIncrement float64
 
-	mu sync.Mutex
-	q  quota
+	ctlState
+	q quota
 }
 
 // quota is the arithmetic of AWSQuota, shared with AWSAdaptive. Its
 // caller holds a lock.
 type quota struct {
-	ready                    bool
 	invalid                  error
 	capacity, retry, timeout float64
 	increment, tokens        float64
 }
 
+// init reads c's fields. Its caller runs it once.
 func (q *quota) init(c *AWSQuota) {
-	if q.ready {
-		return
-	}
-	q.ready = true
 	q.capacity = ctlField(&q.invalid, "AWSQuota.Capacity", c.Capacity, 500)
 	q.retry = ctlField(&q.invalid, "AWSQuota.RetryCost", c.RetryCost, 5)
 	q.timeout = ctlField(&q.invalid, "AWSQuota.TimeoutCost", c.TimeoutCost, 10)
@@ -109,20 +104,19 @@ func (q *quota) done(t Ticket, o Outcome) {
 	}
 }
 
-func (a *AWSQuota) validate() error {
-	a.mu.Lock()
-	defer a.mu.Unlock()
+// setup reads the fields, once: see [ctlState.enter].
+func (a *AWSQuota) setup() {
 	a.q.init(a)
-	return a.q.invalid
+	a.invalid = a.q.invalid
 }
+
+func (a *AWSQuota) validate() error { return a.check(a.setup) }
 
 // Allow implements [Control]: a first attempt always goes; a retry goes if
 // the bucket can pay for it (TimeoutCost after a timeout, else RetryCost),
 // and the Ticket's Cost is what it took.
 func (a *AWSQuota) Allow(_ time.Time, attempt int, last Outcome) Ticket {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.q.init(a)
+	defer a.enter(a.setup).Unlock()
 	return a.q.allow(attempt, last)
 }
 
@@ -130,16 +124,12 @@ func (a *AWSQuota) Allow(_ time.Time, attempt int, last Outcome) Ticket {
 // NoRetryIncrement for a first attempt; a ticket given back unsent (the zero
 // Outcome) refunds its Cost.
 func (a *AWSQuota) Done(_ time.Time, t Ticket, o Outcome) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.q.init(a)
+	defer a.enter(a.setup).Unlock()
 	a.q.done(t, o)
 }
 
 // Tokens returns what the bucket holds.
 func (a *AWSQuota) Tokens() float64 {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.q.init(a)
+	defer a.enter(a.setup).Unlock()
 	return a.q.tokens
 }

@@ -3,15 +3,9 @@ package backoff
 import (
 	"math"
 	"testing"
-)
 
-// near reports whether got equals want to 1e-12, relative for large values.
-func near(got, want float64) bool {
-	if math.IsInf(want, 1) {
-		return math.IsInf(got, 1)
-	}
-	return math.Abs(got-want) <= 1e-12*math.Max(1, math.Abs(want))
-}
+	"github.com/backoff-node/backoff-node/backoff/internal/approx"
+)
 
 func TestConstantDelay(t *testing.T) {
 	c := Constant{Interval: 300}
@@ -39,10 +33,10 @@ func TestFullAndEqualJitterDelay(t *testing.T) {
 		{1, math.Inf(1), 10, 1, 1024, 1024},
 	}
 	for _, tt := range tests {
-		if got := (FullJitter{tt.base, tt.max}).delay(tt.k, tt.u); !near(got, tt.full) {
+		if got := (FullJitter{tt.base, tt.max}).delay(tt.k, tt.u); !approx.Equal(got, tt.full) {
 			t.Errorf("FullJitter{%v, %v}.Delay(%d, %v) = %v, want %v", tt.base, tt.max, tt.k, tt.u, got, tt.full)
 		}
-		if got := (EqualJitter{tt.base, tt.max}).delay(tt.k, tt.u); !near(got, tt.equal) {
+		if got := (EqualJitter{tt.base, tt.max}).delay(tt.k, tt.u); !approx.Equal(got, tt.equal) {
 			t.Errorf("EqualJitter{%v, %v}.Delay(%d, %v) = %v, want %v", tt.base, tt.max, tt.k, tt.u, got, tt.equal)
 		}
 	}
@@ -61,7 +55,7 @@ func TestDecorrelatedJitterDelay(t *testing.T) {
 		{math.MaxFloat64, 0.5, 2000},
 	}
 	for _, tt := range tests {
-		if got := d.delay(tt.prev, tt.u); !near(got, tt.want) {
+		if got := d.delay(tt.prev, tt.u); !approx.Equal(got, tt.want) {
 			t.Errorf("Delay(%v, %v) = %v, want %v", tt.prev, tt.u, got, tt.want)
 		}
 	}

@@ -2,7 +2,6 @@ package backoff
 
 import (
 	"math"
-	"sync"
 	"time"
 )
 
@@ -53,30 +52,20 @@ type GRPCThrottle struct {
 	MaxTokens  float64
 	TokenRatio float64
 
-	mu      sync.Mutex
-	ready   bool
-	invalid error
+	ctlState
 	// In thousandths of a token, as gRPC C-core keeps them: A6 gives
 	// tokenRatio three decimals, and whole numbers do not drift.
 	max, ratio, tokens int64
 }
 
-func (g *GRPCThrottle) init() {
-	if g.ready {
-		return
-	}
-	g.ready = true
+// setup reads the fields, once: see [ctlState.enter].
+func (g *GRPCThrottle) setup() {
 	g.max = toMilli(ctlField(&g.invalid, "GRPCThrottle.MaxTokens", g.MaxTokens, 10))
 	g.ratio = toMilli(ctlField(&g.invalid, "GRPCThrottle.TokenRatio", g.TokenRatio, 0.1))
 	g.tokens = g.max
 }
 
-func (g *GRPCThrottle) validate() error {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	g.init()
-	return g.invalid
-}
+func (g *GRPCThrottle) validate() error { return g.check(g.setup) }
 
 // Allow implements [Control]: a first attempt always goes, a retry only
 // while the token count is above half its maximum.
@@ -84,9 +73,7 @@ func (g *GRPCThrottle) Allow(_ time.Time, attempt int, _ Outcome) Ticket {
 	if attempt <= 1 {
 		return Ticket{OK: true, Attempt: attempt}
 	}
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	g.init()
+	defer g.enter(g.setup).Unlock()
 	if g.invalid != nil || 2*g.tokens <= g.max {
 		return refusal(attempt)
 	}
@@ -99,9 +86,7 @@ func (g *GRPCThrottle) Done(_ time.Time, _ Ticket, o Outcome) {
 	if !wasSent(o) {
 		return
 	}
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	g.init()
+	defer g.enter(g.setup).Unlock()
 	if o == Success {
 		g.tokens = min(g.max, g.tokens+g.ratio)
 	} else {
@@ -111,9 +96,7 @@ func (g *GRPCThrottle) Done(_ time.Time, _ Ticket, o Outcome) {
 
 // Tokens returns the token count.
 func (g *GRPCThrottle) Tokens() float64 {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	g.init()
+	defer g.enter(g.setup).Unlock()
 	return float64(g.tokens) / 1000
 }
 

@@ -5,15 +5,21 @@ import (
 	"testing"
 )
 
+// named returns the item of items whose name is want, failing the test
+// with "no <kind> <want>" if none is.
+func named[T any](t *testing.T, kind string, items []T, name func(T) string, want string) T {
+	t.Helper()
+	i := slices.IndexFunc(items, func(it T) bool { return name(it) == want })
+	if i < 0 {
+		t.Fatalf("no %s %q", kind, want)
+	}
+	return items[i]
+}
+
 // contender returns the contender of Contenders with the given label.
 func contender(t *testing.T, label string) Contender {
 	t.Helper()
-	cs := Contenders()
-	i := slices.IndexFunc(cs, func(c Contender) bool { return c.Label == label })
-	if i < 0 {
-		t.Fatalf("no contender %q", label)
-	}
-	return cs[i]
+	return named(t, "contender", Contenders(), func(c Contender) string { return c.Label }, label)
 }
 
 // runAt runs contender label on sc with k clients at error rate x.

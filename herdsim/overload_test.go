@@ -23,24 +23,12 @@ const budgetShare = 0.2
 
 func scenario(t *testing.T, name string) Scenario {
 	t.Helper()
-	for _, sc := range Scenarios() {
-		if sc.Name == name {
-			return sc
-		}
-	}
-	t.Fatalf("no scenario %q", name)
-	return Scenario{}
+	return named(t, "scenario", Scenarios(), func(sc Scenario) string { return sc.Name }, name)
 }
 
 func policy(t *testing.T, name string) Policy {
 	t.Helper()
-	for _, p := range OverloadPolicies() {
-		if p.Name == name {
-			return p
-		}
-	}
-	t.Fatalf("no policy %q", name)
-	return Policy{}
+	return named(t, "policy", OverloadPolicies(), func(p Policy) string { return p.Name }, name)
 }
 
 func TestOverloadPolicies(t *testing.T) {

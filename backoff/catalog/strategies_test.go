@@ -5,15 +5,8 @@ import (
 	"testing"
 
 	"github.com/backoff-node/backoff-node/backoff"
+	"github.com/backoff-node/backoff-node/backoff/internal/approx"
 )
-
-// near reports whether got equals want to 1e-12, relative for large values.
-func near(got, want float64) bool {
-	if math.IsInf(want, 1) {
-		return math.IsInf(got, 1)
-	}
-	return math.Abs(got-want) <= 1e-12*math.Max(1, math.Abs(want))
-}
 
 func TestExponentialMinDelay(t *testing.T) {
 	blog := ExponentialMin{Min: 180, Unit: 60, Factor: ExponentialMinFactor}
@@ -31,7 +24,7 @@ func TestExponentialMinDelay(t *testing.T) {
 		{ExponentialMin{Min: 0, Unit: 1, Factor: 3}, 4, 81},
 	}
 	for _, tt := range tests {
-		if got := tt.e.Delay(tt.k, 0, 0, 0); !near(got, tt.want) {
+		if got := tt.e.Delay(tt.k, 0, 0, 0); !approx.Equal(got, tt.want) {
 			t.Errorf("%+v.Delay(%d) = %v, want %v", tt.e, tt.k, got, tt.want)
 		}
 	}
@@ -54,7 +47,7 @@ func TestSidekiqDelay(t *testing.T) {
 		{Sidekiq{Spread: Sidekiq8Spread}, 2, 0.5, 16 + 15 + 15},
 	}
 	for _, tt := range tests {
-		if got := tt.s.delay(tt.k, tt.u); !near(got, tt.want) {
+		if got := tt.s.delay(tt.k, tt.u); !approx.Equal(got, tt.want) {
 			t.Errorf("%+v.Delay(%d, %v) = %v, want %v", tt.s, tt.k, tt.u, got, tt.want)
 		}
 	}
@@ -69,7 +62,7 @@ func TestBucketsDelay(t *testing.T) {
 		{0, 0, 0}, {0, 0.5, 4}, {1, 0, 1}, {1, 0.5, 14}, {2, 0.25, 8 + 14}, {9, 0.999, 729 + 0.999*602},
 	}
 	for _, tt := range tests {
-		if got := (Buckets{}).delay(tt.k, tt.u); !near(got, tt.want) {
+		if got := (Buckets{}).delay(tt.k, tt.u); !approx.Equal(got, tt.want) {
 			t.Errorf("Delay(%d, %v) = %v, want %v", tt.k, tt.u, got, tt.want)
 		}
 	}
@@ -89,15 +82,15 @@ func TestDecorrelatedJitterV2(t *testing.T) {
 		{3, 0.25, f(3.25)},
 	}
 	for _, tt := range tests {
-		if got := p.Time(tt.n, tt.u); !near(got, tt.want) {
+		if got := p.Time(tt.n, tt.u); !approx.Equal(got, tt.want) {
 			t.Errorf("Time(%d, %v) = %v, want %v", tt.n, tt.u, got, tt.want)
 		}
 	}
 	// Median/1.4 scales f: with Median 1.4 the scale is exactly 1.
-	if got, want := p.delay(2, 0.5, 0.25), f(2.5)-f(1.25); !near(got, want) {
+	if got, want := p.delay(2, 0.5, 0.25), f(2.5)-f(1.25); !approx.Equal(got, want) {
 		t.Errorf("Delay(2, 0.5, 0.25) = %v, want %v", got, want)
 	}
-	if got := p.delay(0, 0.5, 0.99); !near(got, f(0.5)) {
+	if got := p.delay(0, 0.5, 0.99); !approx.Equal(got, f(0.5)) {
 		t.Errorf("Delay(0, 0.5, _) = %v, want T_0 = %v", got, f(0.5))
 	}
 	if got := p.delay(1100, 0.5, 0.5); !math.IsInf(got, 1) {
@@ -125,7 +118,7 @@ func TestStaggered(t *testing.T) {
 		{math.MaxInt32, 0.5, 6},
 	}
 	for _, tt := range tests {
-		if got := s.delay(tt.k, tt.phase); !near(got, tt.want) {
+		if got := s.delay(tt.k, tt.phase); !approx.Equal(got, tt.want) {
 			t.Errorf("Delay(%d, %v) = %v, want %v", tt.k, tt.phase, got, tt.want)
 		}
 	}
@@ -157,7 +150,7 @@ func TestAnchored(t *testing.T) {
 		{math.MaxInt32, 0.25 * (4 + float64(math.MaxInt32-2)*8), 8},
 	}
 	for _, tt := range windows {
-		if start, width := a.Window(tt.k); !near(start, tt.start) || !near(width, tt.width) {
+		if start, width := a.Window(tt.k); !approx.Equal(start, tt.start) || !approx.Equal(width, tt.width) {
 			t.Errorf("Window(%d) = %v, %v; want %v, %v", tt.k, start, width, tt.start, tt.width)
 		}
 	}
@@ -175,7 +168,7 @@ func TestAnchored(t *testing.T) {
 		{5, 1, math.Inf(1), 0}, // nothing is ever due after forever
 	}
 	for _, tt := range tests {
-		if got := a.windows().delayAt(tt.k, tt.u, tt.elapsed); !near(got, tt.want) {
+		if got := a.windows().delayAt(tt.k, tt.u, tt.elapsed); !approx.Equal(got, tt.want) {
 			t.Errorf("Delay(%d, %v, %v) = %v, want %v", tt.k, tt.u, tt.elapsed, got, tt.want)
 		}
 	}
